@@ -1,0 +1,245 @@
+"""Reading documents: a folder of .md/.txt files, front matter, passages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index.errors import DocumentError
+from index.safe_yaml import YamlRejected, parse_yaml
+from index.text import is_hangul
+
+DOCUMENT_SUFFIXES = (".md", ".txt")
+MAX_DOCUMENT_BYTES = 5_000_000
+_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+_DATE = re.compile(r"^\d{4}-\d{2}(?:-\d{2})?$")
+_FENCE = re.compile(r"^(```|~~~)")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_AUTOLINK = re.compile(r"<(?:https?|mailto):[^>]*>")
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+META_FIELDS = ("title", "date", "source", "url", "lang")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One paragraph of a document: the unit that terms are found in."""
+
+    id: str
+    doc: str
+    ordinal: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document with its metadata and passages."""
+
+    id: str
+    body: str
+    title: str = ""
+    date: str | None = None
+    source: str | None = None
+    url: str | None = None
+    lang: str = "en"
+    passages: tuple[Passage, ...] = field(default=(), compare=False)
+    checksum: str = ""
+    markdown: bool = True
+
+    def meta(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "date": self.date, "source": self.source,
+                "url": self.url, "lang": self.lang}
+
+
+def passage_id(doc_id: str, ordinal: int) -> str:
+    return f"{doc_id}:{ordinal}"
+
+
+def validate_document_id(doc_id: str) -> str:
+    """A document id is a relative path without extension: safe segments, no `..`."""
+    if not isinstance(doc_id, str) or not doc_id or len(doc_id) > 300:
+        raise DocumentError("a document id is 1 to 300 characters")
+    segments = doc_id.split("/")
+    if any(not _SEGMENT.match(s) or s in (".", "..") or ".." in s for s in segments):
+        raise DocumentError(
+            "a document id is made of path segments of letters, digits, '.', '_' and '-', "
+            "separated by '/', with no '..'"
+        )
+    return doc_id
+
+
+def detect_lang(text: str) -> str:
+    letters = [ch for ch in text[:4000] if ch.isalpha()]
+    if not letters:
+        return "en"
+    return "ko" if sum(map(is_hangul, letters)) / len(letters) > 0.3 else "en"
+
+
+def _normalise_date(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    if _DATE.match(text):
+        try:
+            dt.date.fromisoformat(text if len(text) == 10 else text + "-01")
+            return text if len(text) == 10 else text + "-01"
+        except ValueError:
+            pass
+    raise DocumentError(f"date {text!r} is not a date like 2025-05-22")
+
+
+def split_front_matter(raw: str) -> tuple[dict[str, Any], str]:
+    """(metadata, body); metadata is validated to the fields we know."""
+    found = _FRONT_MATTER.match(raw)
+    if not found:
+        return {}, raw
+    try:
+        data, _ = parse_yaml(found.group(1), max_bytes=64_000)
+    except YamlRejected as exc:
+        raise DocumentError(f"front matter: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise DocumentError("front matter must be a mapping")
+    unknown = sorted(set(map(str, data)) - set(META_FIELDS))
+    if unknown:
+        raise DocumentError(f"front matter: unknown field(s) {', '.join(unknown)}")
+    return data, raw[found.end():]
+
+
+def paragraphs(body: str, markdown: bool = True) -> list[str]:
+    """Passage texts: blank-line separated paragraphs without markup.
+
+    A text with no blank line at all (as many plain-text exports are) is one paragraph a line.
+    """
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    if markdown:
+        body = _HTML_COMMENT.sub("", body)
+    lines = body.split("\n")
+    one_per_line = "\n\n" not in body.strip("\n")
+    blocks: list[list[str]] = [[]]
+    in_fence = False
+    for line in lines:
+        if markdown and _FENCE.match(line.strip()):
+            in_fence = not in_fence
+            blocks.append([])
+            continue
+        if in_fence:
+            continue
+        if markdown and line.lstrip().startswith("#"):
+            blocks.append([])  # headings are titles, not passage text
+            continue
+        if not line.strip() or one_per_line:
+            blocks.append([])
+        if line.strip():
+            blocks[-1].append(line.strip())
+    texts = []
+    for block in blocks:
+        text = " ".join(block)
+        if markdown:
+            text = _AUTOLINK.sub("", _LINK.sub(r"\1", _IMAGE.sub("", text))).strip()
+        if text:
+            texts.append(text)
+    return texts
+
+
+def parse_document(doc_id: str, raw: str, markdown: bool = True, meta: dict[str, Any] | None = None) -> Document:
+    """Build a Document from its raw text (front matter included) or body plus `meta`."""
+    validate_document_id(doc_id)
+    if "\x00" in raw:
+        raise DocumentError("not a text document (it contains NUL bytes)")
+    data, body = split_front_matter(raw)
+    data.update({k: v for k, v in (meta or {}).items() if v is not None})
+    texts = paragraphs(body, markdown)
+    lang = str(data.get("lang") or detect_lang(body))
+    title = str(data.get("title") or "").strip() or _first_heading(body) or doc_id.rsplit("/", 1)[-1]
+    return Document(
+        id=doc_id, body=raw, title=title, date=_normalise_date(data.get("date")),
+        source=str(data["source"]) if data.get("source") else None,
+        url=str(data["url"]) if data.get("url") else None, lang=lang,
+        passages=tuple(Passage(passage_id(doc_id, i), doc_id, i, t) for i, t in enumerate(texts, 1)),
+        checksum=checksum_of(raw), markdown=markdown,
+    )
+
+
+def checksum_of(raw: str) -> str:
+    return hashlib.sha1(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _first_heading(body: str) -> str:
+    for line in body.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return ""
+
+
+def decode_text(raw: bytes, max_bytes: int = MAX_DOCUMENT_BYTES) -> str:
+    """Bytes to text, refusing what is too large, binary or not UTF-8."""
+    if len(raw) > max_bytes:
+        raise DocumentError(f"larger than the limit of {max_bytes} bytes")
+    if b"\x00" in raw[:8192]:
+        raise DocumentError("not a text file (binary content)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"not UTF-8 (invalid byte at offset {exc.start})") from None
+    return text.removeprefix("\ufeff")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A corpus file that was not read, and why."""
+
+    path: str
+    reason: str
+
+
+def document_id_for(root: Path, path: Path) -> str:
+    return path.relative_to(root).with_suffix("").as_posix()
+
+
+def corpus_files(root: str | Path) -> list[Path]:
+    """The document files below `root`, sorted, hidden files and folders left out."""
+    root = Path(root)
+    return sorted(
+        p for p in root.rglob("*")
+        if p.suffix.lower() in DOCUMENT_SUFFIXES and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+
+
+def read_text_file(path: Path) -> str:
+    """A corpus file's text (raises DocumentError for anything we cannot take)."""
+    try:
+        if path.stat().st_size > MAX_DOCUMENT_BYTES:
+            raise DocumentError(f"larger than the limit of {MAX_DOCUMENT_BYTES} bytes")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"cannot read: {exc.strerror}") from None
+    return decode_text(raw)
+
+
+def read_document_file(root: Path, path: Path) -> Document:
+    """Read and parse one corpus file."""
+    return parse_document(document_id_for(root, path), read_text_file(path), path.suffix.lower() == ".md")
+
+
+def read_corpus(root: str | Path, skipped: list[Skipped] | None = None) -> Iterator[Document]:
+    """Every readable document below `root`; unreadable ones go to `skipped`, never raise."""
+    root = Path(root)
+    for path in corpus_files(root):
+        try:
+            yield read_document_file(root, path)
+        except DocumentError as exc:
+            if skipped is not None:
+                skipped.append(Skipped(str(path), str(exc)))

@@ -1,0 +1,53 @@
+"""The one root of every error the engine raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class GlossaryServiceError(Exception):
+    """Root of all errors raised by `index`."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a glossary file, located as precisely as we can."""
+
+    file: str
+    line: int | None
+    term: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        parts = [where]
+        if self.term:
+            parts.append(f"term {self.term}")
+        if self.field:
+            parts.append(f"field {self.field}")
+        return f"{': '.join(parts)}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "term": self.term,
+                "field": self.field, "message": self.message}
+
+
+class GlossaryInvalid(GlossaryServiceError):
+    """The glossary file has problems; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class DocumentError(GlossaryServiceError):
+    """A document cannot be read or stored (bad id, not text, not UTF-8, too large)."""
+
+
+class NotFound(GlossaryServiceError):
+    """An unknown term or document."""
+
+
+class WriterBusy(GlossaryServiceError):
+    """Another process holds the index's write lock."""

@@ -1,0 +1,259 @@
+"""The glossary: terms read from glossary.yaml, validated, and checked as a whole."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from marshmallow import ValidationError
+
+from index.errors import GlossaryInvalid, Problem
+from index.safe_yaml import DEFAULT_MAX_BYTES, YamlRejected, line_of, parse_yaml
+from index.schema import GlossaryFileSchema, TermSchema
+from index.text import fold_label
+
+LABEL_KIND_ORDER = {"preferred": 0, "alternative": 1, "hidden": 2}
+
+
+@dataclass(frozen=True)
+class Label:
+    """One way of writing a term: SKOS pref/alt/hidden label with a termbase status."""
+
+    text: str
+    lang: str
+    kind: str  # preferred | alternative | hidden
+    status: str  # preferred | admitted | deprecated
+    case_sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Term:
+    """A validated glossary entry."""
+
+    id: str
+    term: str
+    definition: str
+    labels: tuple[Label, ...]
+    notes: str | None = None
+    sources: tuple[Source, ...] = ()
+    related: tuple[str, ...] = ()
+    broader: tuple[str, ...] = ()
+    narrower: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    status: str = "approved"
+    replaced_by: str | None = None
+    examples_match: tuple[str, ...] = ()
+    examples_no_match: tuple[str, ...] = ()
+    line: int | None = None
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(label.lang for label in self.labels))
+
+    def visible_labels(self) -> tuple[Label, ...]:
+        """Labels that may be shown to people (hidden ones are matched, never shown)."""
+        return tuple(label for label in self.labels if label.kind != "hidden")
+
+    def match_signature(self) -> str:
+        """Changes exactly when what the term matches changes (labels and their case rules)."""
+        parts = sorted(f"{label.text}\x1f{label.case_sensitive}" for label in self.labels)
+        return hashlib.sha1("\x1e".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """All terms of one glossary file, at one version."""
+
+    terms: tuple[Term, ...]
+    version: str
+    path: str = "glossary.yaml"
+    loaded_at: float = field(default_factory=time.time)
+    by_id: dict[str, Term] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_id.update({t.id: t for t in self.terms})
+
+    def __iter__(self) -> Iterator[Term]:
+        return iter(self.terms)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def get(self, term_id: str) -> Term | None:
+        return self.by_id.get(term_id)
+
+
+def _labels_of(data: dict[str, Any]) -> tuple[Label, ...]:
+    labels = [Label(data["term"], "en", "preferred", "preferred")]
+    for entry in data["aliases"]:
+        labels.append(_label(entry, "en", "alternative"))
+    for entry in data["hidden"]:
+        labels.append(_label(entry, "en", "hidden"))
+    for lang, entries in data["labels"].items():
+        for position, entry in enumerate(entries):
+            labels.append(_label(entry, lang, "preferred" if position == 0 else "alternative"))
+    return tuple(labels)
+
+
+def _label(entry: dict[str, Any], lang: str, kind: str) -> Label:
+    default_status = "preferred" if kind == "preferred" else "admitted"
+    return Label(entry["label"].strip(), lang, kind, entry.get("status", default_status),
+                 entry.get("case_sensitive", False))
+
+
+def _term_from(data: dict[str, Any], line: int | None) -> Term:
+    return Term(
+        id=data["id"], term=data["term"].strip(), definition=data["definition"].strip(),
+        labels=_labels_of(data), notes=data.get("notes"),
+        sources=tuple(Source(s["title"], s.get("url")) for s in data["sources"]),
+        related=tuple(data["related"]), broader=tuple(data["broader"]),
+        narrower=tuple(data["narrower"]), tags=tuple(data["tags"]), status=data["status"],
+        replaced_by=data.get("replaced_by"),
+        examples_match=tuple(data["examples"]["match"]),
+        examples_no_match=tuple(data["examples"]["no_match"]), line=line,
+    )
+
+
+def _flatten(messages: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """marshmallow's nested error dict as (path, message) pairs."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            # Dict fields nest errors under "value"/"key"; they are not part of the YAML path.
+            yield from _flatten(value, path if key in ("value", "key") and path else path + (key,))
+    elif isinstance(messages, list):
+        for message in messages:
+            yield from _flatten(message, path)
+    else:
+        yield path, str(messages)
+
+
+def parse_glossary(text: str, path: str = "glossary.yaml", check_examples: bool = True) -> Glossary:
+    """Validate glossary text; raise GlossaryInvalid listing every problem at once."""
+    try:
+        data, root = parse_yaml(text)
+    except YamlRejected as exc:
+        raise GlossaryInvalid([Problem(path, exc.line, None, None, str(exc))]) from None
+    if data is None:
+        data = {}
+    problems: list[Problem] = []
+    if not isinstance(data, dict):
+        raise GlossaryInvalid([Problem(path, 1, None, None, "the file must be a mapping with a `terms:` list")])
+    try:
+        GlossaryFileSchema().load(data)
+    except ValidationError as exc:
+        for field_path, message in _flatten(exc.messages):
+            problems.append(Problem(path, line_of(root, field_path, key_line=True), None,
+                                    ".".join(map(str, field_path)), message))
+        raise GlossaryInvalid(problems) from None
+    terms: list[Term] = []
+    for index, raw in enumerate(data["terms"]):
+        term_path: tuple[Any, ...] = ("terms", index)
+        term_id = raw.get("id") if isinstance(raw, dict) else None
+        term_id = term_id if isinstance(term_id, str) else f"#{index + 1}"
+        if not isinstance(raw, dict):
+            problems.append(Problem(path, line_of(root, term_path), term_id, None, "a term must be a mapping"))
+            continue
+        try:
+            loaded = TermSchema().load(raw)
+        except ValidationError as exc:
+            for field_path, message in _flatten(exc.messages):
+                where = term_path + field_path
+                problems.append(Problem(path, line_of(root, where, key_line=len(field_path) == 1),
+                                        term_id, ".".join(map(str, field_path)), message))
+            continue
+        terms.append(_term_from(loaded, line_of(root, term_path)))
+    problems.extend(_check_whole(terms, path, root, data["terms"]))
+    if problems:
+        raise GlossaryInvalid(problems)
+    glossary = Glossary(tuple(terms), hashlib.sha256(text.encode()).hexdigest()[:16], path)
+    if check_examples:
+        problems.extend(check_examples_of(glossary))
+        if problems:
+            raise GlossaryInvalid(problems)
+    return glossary
+
+
+def _check_whole(terms: list[Term], path: str, root: Any, raw_terms: list[Any]) -> list[Problem]:
+    """Checks that need every term: unique ids and labels, relations that resolve."""
+    problems: list[Problem] = []
+    position = {id(t): i for i, t in enumerate(terms)}
+    raw_index = {r.get("id"): i for i, r in enumerate(raw_terms) if isinstance(r, dict)}
+
+    def where(term: Term, field_name: str) -> int | None:
+        return line_of(root, ("terms", raw_index.get(term.id, position[id(term)]), field_name), key_line=True)
+
+    seen_ids: dict[str, Term] = {}
+    for term in terms:
+        if term.id in seen_ids:
+            problems.append(Problem(path, term.line, term.id, "id",
+                                    f"duplicate id (first used on line {seen_ids[term.id].line})"))
+        else:
+            seen_ids[term.id] = term
+    owner: dict[str, Term] = {}
+    for term in terms:
+        for label in term.labels:
+            key = fold_label(label.text)
+            other = owner.setdefault(key, term)
+            if other is not term:
+                problems.append(Problem(path, term.line, term.id, "labels",
+                                        f"label {label.text!r} is also a label of term {other.id!r}"))
+    for term in terms:
+        for field_name in ("related", "broader", "narrower"):
+            for target in getattr(term, field_name):
+                if target not in seen_ids:
+                    problems.append(Problem(path, where(term, field_name), term.id, field_name,
+                                            f"unknown term id {target!r}"))
+                elif target == term.id:
+                    problems.append(Problem(path, where(term, field_name), term.id, field_name,
+                                            "a term cannot point at itself"))
+        if term.replaced_by and term.replaced_by not in seen_ids:
+            problems.append(Problem(path, where(term, "replaced_by"), term.id, "replaced_by",
+                                    f"unknown term id {term.replaced_by!r}"))
+    return problems
+
+
+def check_examples_of(glossary: Glossary) -> list[Problem]:
+    """Every `examples.match` sentence must match its term, every `no_match` must not."""
+    from index.matcher import Matcher  # the matcher is built from a glossary
+
+    matcher = Matcher(glossary.terms)
+    problems = []
+    for term in glossary.terms:
+        for sentence in term.examples_match:
+            if not any(m.term == term.id for m in matcher.match(sentence)):
+                problems.append(Problem(glossary.path, term.line, term.id, "examples.match",
+                                        f"sentence does not match the term: {sentence!r}"))
+        for sentence in term.examples_no_match:
+            found = [m for m in matcher.match(sentence) if m.term == term.id]
+            if found:
+                problems.append(Problem(glossary.path, term.line, term.id, "examples.no_match",
+                                        f"sentence matches the term at {sentence[found[0].start:found[0].end]!r}: {sentence!r}"))
+    return problems
+
+
+def load_glossary(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:
+    """Read and validate a glossary file."""
+    path = Path(path)
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise GlossaryInvalid([Problem(name, None, None, None, f"file is larger than the limit of {max_bytes} bytes")])
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise GlossaryInvalid([Problem(name, None, None, None, f"cannot read: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise GlossaryInvalid([Problem(name, None, None, None, f"not UTF-8 (byte {exc.start})")]) from None
+    return parse_glossary(text, name)

@@ -1,0 +1,310 @@
+"""The read-only store: glossary + matcher + passage index → answers for the API and page.
+
+Every view (JSON or HTML) goes through these methods, so the two never disagree. A term's
+passages are found as: index candidates that contain the words of one of its labels, then
+confirmed, with spans, by that term's own matcher. Results are cached per index version and
+per term's match signature, so a glossary edit recomputes only the terms it touched.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from index.backend import IndexCounts, PassageIndex, StoredPassage
+from index.corpus import Document
+from index.glossary import LABEL_KIND_ORDER, Glossary, Label, Term
+from index.matcher import Match, Matcher
+from index.text import fold, fold_label, is_hangul, query_keys, search_words
+
+MAX_SUGGESTIONS = 10
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage that uses a term, with the term's matches in it."""
+
+    passage: StoredPassage
+    matches: tuple[Match, ...]
+
+
+@dataclass(frozen=True)
+class Usage:
+    passages: int
+    documents: int
+    first_seen: str | None
+    last_seen: str | None
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    query: str
+    term: Term | None
+    label: str | None = None
+    rule: str | None = None
+    suggestions: tuple[Term, ...] = ()
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    term: Term
+    label: str  # the label that matched what was typed (the preferred label for hidden ones)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    terms: tuple[Term, ...]
+    passages: tuple[tuple[StoredPassage, tuple[tuple[int, int], ...]], ...]
+    total: int
+
+
+@dataclass(frozen=True)
+class PassageFilter:
+    doc: str | None = None
+    since: str | None = None
+    until: str | None = None
+    lang: str | None = None
+    source: str | None = None
+
+    def accepts(self, p: StoredPassage) -> bool:
+        if self.doc and p.doc != self.doc:
+            return False
+        if self.lang and p.lang != self.lang:
+            return False
+        if self.source and p.source != self.source:
+            return False
+        if self.since and (p.date is None or p.date < self.since):
+            return False
+        return not (self.until and (p.date is None or p.date > self.until))
+
+
+SORTS: dict[str, Callable[[Hit], tuple[object, ...]]] = {
+    "newest": lambda h: h.passage.sort_key_newest_first(),
+    "oldest": lambda h: (h.passage.date is None, h.passage.date or "", h.passage.doc, h.passage.ordinal),
+    "document": lambda h: (h.passage.doc, h.passage.ordinal),
+    "matches": lambda h: (-len(h.matches), *h.passage.sort_key_newest_first()),
+}
+
+
+@dataclass
+class _Vocabulary:
+    """Everything derived from one glossary version (built once per edit)."""
+
+    glossary: Glossary
+    matcher: Matcher
+    exact: dict[str, tuple[Term, Label]] = field(default_factory=dict)
+    caseless: dict[str, tuple[Term, Label]] = field(default_factory=dict)
+    folded: dict[str, tuple[Term, Label]] = field(default_factory=dict)
+    prefixes: list[tuple[str, int, int, str, str]] = field(default_factory=list)
+
+
+def _vocabulary(glossary: Glossary) -> _Vocabulary:
+    vocab = _Vocabulary(glossary, Matcher(glossary.terms))
+    for term in glossary.terms:
+        for label in sorted(term.labels, key=lambda lb: LABEL_KIND_ORDER[lb.kind]):
+            vocab.exact.setdefault(label.text, (term, label))
+            vocab.caseless.setdefault(label.text.casefold(), (term, label))
+            key = fold_label(label.text)
+            vocab.folded.setdefault(key, (term, label))
+            shown = term.term if label.kind == "hidden" else label.text
+            starts = [0] + [m.end() for m in re.finditer(r" ", key)]
+            for start in starts:
+                vocab.prefixes.append((key[start:], 0 if start == 0 else 1,
+                                       LABEL_KIND_ORDER[label.kind], term.id, shown))
+    vocab.prefixes.sort()
+    return vocab
+
+
+class Store:
+    """Read-only answers over one passage index and the current glossary."""
+
+    def __init__(self, passages: PassageIndex, glossary: Glossary):
+        self.index = passages
+        self._vocab = _vocabulary(glossary)
+        self._term_matchers: dict[str, Matcher] = {}
+        self._hits: dict[str, list[Hit]] = {}
+        self._hits_version = ""
+        self._lock = threading.Lock()
+
+    # -- glossary ------------------------------------------------------------------------
+    @property
+    def glossary(self) -> Glossary:
+        return self._vocab.glossary
+
+    def use_glossary(self, glossary: Glossary) -> None:
+        """Swap in a new glossary; cached hits of terms whose labels did not change stay."""
+        vocab = _vocabulary(glossary)
+        self._vocab = vocab  # one assignment: readers see the old or the new vocabulary
+        live = {t.match_signature() for t in glossary.terms}
+        with self._lock:
+            for signature in set(self._hits) - live:
+                self._hits.pop(signature, None)
+            for signature in set(self._term_matchers) - live:
+                self._term_matchers.pop(signature, None)
+
+    def term(self, term_id: str) -> Term | None:
+        return self.glossary.get(term_id)
+
+    def terms(self, tag: str | None = None, status: str | None = None, lang: str | None = None) -> list[Term]:
+        return [t for t in self.glossary.terms
+                if (not tag or tag in t.tags) and (not status or t.status == status)
+                and (not lang or lang in t.languages)]
+
+    # -- term usage ----------------------------------------------------------------------
+    def _matcher_for(self, term: Term) -> Matcher:
+        signature = term.match_signature()
+        matcher = self._term_matchers.get(signature)
+        if matcher is None:
+            matcher = self._term_matchers[signature] = Matcher([term])
+        return matcher
+
+    def hits(self, term: Term) -> list[Hit]:
+        """Every passage that uses `term`, newest documents first (cached)."""
+        version = self.index.version()
+        signature = term.match_signature()
+        with self._lock:
+            if version != self._hits_version:
+                self._hits = {}
+                self._hits_version = version
+            cached = self._hits.get(signature)
+        if cached is not None:
+            return cached
+        matcher = self._matcher_for(term)
+        key_sets = [query_keys(label.text) for label in term.labels]
+        found = []
+        for passage in self.index.candidates(key_sets):
+            matches = matcher.match(passage.text)
+            if matches:
+                found.append(Hit(passage, tuple(matches)))
+        found.sort(key=SORTS["newest"])
+        with self._lock:
+            if self._hits_version == version:
+                self._hits[signature] = found
+        return found
+
+    def term_passages(self, term: Term, where: PassageFilter = PassageFilter(), sort: str = "newest",
+                      limit: int = 20, offset: int = 0) -> tuple[int, list[Hit]]:
+        hits = self.hits(term)
+        if where != PassageFilter():
+            hits = [h for h in hits if where.accepts(h.passage)]
+        if sort != "newest":
+            hits = sorted(hits, key=SORTS[sort])
+        return len(hits), hits[offset : offset + limit]
+
+    def usage(self, term: Term, where: PassageFilter = PassageFilter()) -> Usage:
+        hits = [h for h in self.hits(term) if where.accepts(h.passage)]
+        dates = [h.passage.date for h in hits if h.passage.date]
+        return Usage(len(hits), len({h.passage.doc for h in hits}), min(dates, default=None),
+                     max(dates, default=None))
+
+    def counts(self) -> IndexCounts:
+        return self.index.counts()
+
+    # -- labels --------------------------------------------------------------------------
+    def lookup(self, text: str) -> LookupResult:
+        """Resolve a label in any form: exact, then any case, then variants and inflections."""
+        query = text.strip()
+        vocab = self._vocab
+        for table, rule, key in ((vocab.exact, "exact", query), (vocab.caseless, "case", query.casefold()),
+                                 (vocab.folded, "variant", fold_label(query) if query else "")):
+            if key in table:
+                term, label = table[key]
+                return LookupResult(query, term, label.text, rule)
+        whole = self._whole_match(query)
+        if whole:
+            return LookupResult(query, self.glossary.get(whole.term), whole.label, whole.rule)
+        return LookupResult(query, None, suggestions=tuple(self._did_you_mean(query)))
+
+    def _whole_match(self, query: str) -> Match | None:
+        """A match that is all of the query, give or take punctuation and Korean particles."""
+        matches = self._vocab.matcher.match(query)
+        if len(matches) != 1:
+            return None
+        m = matches[0]
+        rest = query[: m.start] + " " + query[m.end :]
+        words = re.findall(r"\w+", rest)
+        attached = query[m.end : m.end + 1]
+        if not words or (len(words) == 1 and attached and is_hangul(attached) and query[m.end :].strip() == words[0]):
+            return m
+        return None
+
+    def _did_you_mean(self, query: str, n: int = 5) -> list[Term]:
+        key = fold_label(query) if query else ""
+        if not key:
+            return []
+        close = difflib.get_close_matches(key, list(self._vocab.folded), n=n * 2, cutoff=0.6)
+        terms: dict[str, Term] = {}
+        for label_key in close:
+            term = self._vocab.folded[label_key][0]
+            terms.setdefault(term.id, term)
+        return list(terms.values())[:n]
+
+    def suggest(self, text: str, limit: int = MAX_SUGGESTIONS) -> list[Suggestion]:
+        """Autocomplete over every label: whole-label prefixes first, then word prefixes."""
+        key = fold(text).text.strip()
+        if not key:
+            return []
+        vocab = self._vocab
+        found: list[tuple[tuple[int, int, int], str, str]] = []
+        position = bisect.bisect_left(vocab.prefixes, (key,))
+        while position < len(vocab.prefixes) and vocab.prefixes[position][0].startswith(key):
+            suffix, word_start, kind, term_id, shown = vocab.prefixes[position]
+            found.append(((word_start, kind, len(shown)), term_id, shown))
+            position += 1
+        found.sort()
+        seen: dict[str, Suggestion] = {}
+        for _, term_id, shown in found:
+            if term_id not in seen:
+                seen[term_id] = Suggestion(self.glossary.by_id[term_id], shown)
+        if not seen:  # typed text with a particle or an inflection: fall back to matching
+            for m in vocab.matcher.match(text):
+                seen.setdefault(m.term, Suggestion(self.glossary.by_id[m.term], m.label))
+        return list(seen.values())[:limit]
+
+    # -- text ----------------------------------------------------------------------------
+    def annotate(self, text: str) -> list[Match]:
+        return self._vocab.matcher.match(text)
+
+    def search(self, query: str, limit: int = 20) -> SearchResult:
+        """Terms whose labels or definitions contain the query, and passages that do."""
+        groups = search_words(query)
+        words = [g[0] for g in groups]
+        key = fold(query).text.strip()
+        terms: list[tuple[int, Term]] = []
+        if key:
+            for term in self.glossary.terms:
+                labels = " | ".join(fold_label(lb.text) for lb in term.labels)
+                if key in labels:
+                    terms.append((0, term))
+                elif words and all(w in fold(term.definition).text for w in words):
+                    terms.append((1, term))
+        ranked = self.index.search(groups, limit) if groups else []
+        passages = tuple((p, highlight_spans(p.text, groups)) for p, _ in ranked)
+        return SearchResult(tuple(t for _, t in sorted(terms, key=lambda x: x[0])), passages, len(passages))
+
+    def document(self, doc_id: str) -> tuple[Document, list[tuple[StoredPassage, list[Match]]]] | None:
+        doc = self.index.get_document(doc_id)
+        if doc is None:
+            return None
+        passages = self.index.document_passages(doc_id)
+        return doc, [(p, self.annotate(p.text)) for p in passages]
+
+
+def highlight_spans(text: str, groups: Iterable[list[str]]) -> tuple[tuple[int, int], ...]:
+    """Spans of `text` whose words start with one of the searched words."""
+    folded = fold(text)
+    wanted = [w for g in groups for w in g]
+    if not wanted:
+        return ()
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(set(wanted), key=len, reverse=True)))
+    spans = []
+    for found in pattern.finditer(folded.text):
+        start = found.start()
+        if start > 0 and folded.text[start - 1].isalnum() and not is_hangul(folded.text[start]):
+            continue
+        spans.append(folded.original_span(start, found.end()))
+    return tuple(spans)

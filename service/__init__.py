@@ -1,0 +1,67 @@
+"""The web service: REST API, OpenAPI document and the search-box page.
+
+Run with gunicorn: `gunicorn -c service/gunicorn_conf.py 'service:create_app()'`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, request
+
+from service.config import DEFAULTS, from_environment
+from service.errors import register_error_handlers
+from service.state import open_services, services
+
+__all__ = ["create_app"]
+
+# A CSP that allows nothing from another origin: the page works offline and cannot leak.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then the environment, then `test_config`."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.update(from_environment())
+    if test_config:
+        app.config.update(test_config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["glossary"] = open_services(app.config)
+
+    from service import pages
+    from service.api import documents, status, terms, text, tracking
+    from service.openapi import bp as openapi_bp
+
+    for blueprint in (terms.bp, text.bp, documents.bp, status.bp, tracking.bp, openapi_bp, pages.bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app, html_renderer=pages.render_http_error)
+
+    @app.before_request
+    def _pick_up_changes() -> None:
+        # Cheap when nothing changed: a throttled stat of glossary.yaml and a look at the index.
+        svc = services()
+        g.glossary = svc.live.refresh()
+        g.index_version = svc.store.index.version()
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if "glossary" in g:
+            response.headers["X-Glossary-Version"] = g.glossary.version
+        return response
+
+    return app
+
+
+def request_wants_json() -> bool:
+    return request.path.startswith("/api/")

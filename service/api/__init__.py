@@ -1,0 +1,1 @@
+"""JSON endpoints, one module per resource, each with its schemas beside its views."""

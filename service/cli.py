@@ -1,0 +1,190 @@
+"""The `glossary` command: a thin click layer over the `index` library (and the service)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from tqdm import tqdm
+
+from index.corpus import Skipped, corpus_files, read_corpus
+from index.errors import GlossaryInvalid, GlossaryServiceError
+from index.glossary import load_glossary
+from index.library import Library
+from index.matcher import Matcher
+from index.store import Store
+from index.whoosh_backend import WhooshIndex, index_exists, rebuild
+from service.config import DEFAULTS
+
+
+def _default(name: str) -> Any:
+    return os.environ.get(f"GLOSSARY_SERVICE_{name}") or DEFAULTS[name]
+
+
+GLOSSARY = click.option("--glossary", "glossary_path", type=click.Path(dir_okay=False), default=lambda: _default("GLOSSARY_PATH"),
+                        show_default="glossary.yaml", help="The glossary file.")
+CORPUS = click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False), default=lambda: _default("CORPUS_DIR"),
+                      show_default="corpus", help="The folder of .md/.txt documents.")
+INDEX = click.option("--index", "index_dir", type=click.Path(file_okay=False), default=lambda: _default("INDEX_DIR"),
+                     show_default="var/index", help="The index folder.")
+
+
+def _load(glossary_path: str) -> Any:
+    try:
+        return load_glossary(glossary_path)
+    except GlossaryInvalid as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1) from None
+
+
+def _store(glossary_path: str, index_dir: str) -> Store:
+    return Store(WhooshIndex(index_dir), _load(glossary_path))
+
+
+@click.group()
+@click.version_option("1.0.0", prog_name="glossary")
+def main() -> None:
+    """Glossary and term-tracking service: check, build, look up, annotate, serve."""
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+def check(file: str | None) -> None:
+    """Validate a glossary file; list every problem with file, line, term and field."""
+    path = file or _default("GLOSSARY_PATH")
+    glossary = _load(path)
+    click.echo(f"{path}: {len(glossary)} terms, no problems (version {glossary.version})")
+
+
+@main.command()
+@GLOSSARY
+@CORPUS
+@INDEX
+@click.option("--rebuild", "full", is_flag=True, help="Build a fresh index aside and switch to it.")
+@click.option("--procs", type=click.IntRange(1, 16), default=1, show_default=True, help="Writer processes for a full build.")
+@click.option("--database", "database_url", default=None, help="Build into PostgreSQL instead (postgresql://...).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def build(glossary_path: str, corpus_dir: str, index_dir: str, full: bool, procs: int,
+          database_url: str | None, quiet: bool) -> None:
+    """Build the index, or update it with the documents added, changed or removed."""
+    glossary = _load(glossary_path)
+    if not Path(corpus_dir).is_dir():
+        raise click.ClickException(f"no corpus folder {corpus_dir}")
+    total = len(corpus_files(corpus_dir))
+    skipped: list[Skipped] = []
+    try:
+        if database_url:
+            from index.postgres_backend import PostgresIndex
+
+            target = PostgresIndex(database_url)
+            with tqdm(total=total, unit="doc", disable=quiet, desc="loading") as bar:
+                loaded = target.bulk_load(read_corpus(corpus_dir, skipped), on_document=lambda d: bar.update())
+            click.echo(f"loaded {loaded} documents into PostgreSQL")
+        elif full or not index_exists(index_dir):
+            with tqdm(total=total, unit="doc", disable=quiet, desc="indexing") as bar:
+                rebuild(index_dir, read_corpus(corpus_dir, skipped), procs=procs, on_document=lambda d: bar.update())
+            click.echo(f"built {index_dir} from {total - len(skipped)} documents")
+        else:
+            index = WhooshIndex(index_dir)
+            with tqdm(total=total, unit="doc", disable=quiet, desc="checking") as bar:
+                report = Library(corpus_dir, index, index_dir).sync(on_file=lambda p: bar.update())
+            skipped = report.skipped
+            click.echo(f"updated {index_dir}: {len(report.added)} added, {len(report.changed)} changed, "
+                       f"{len(report.removed)} removed, {report.unchanged} unchanged")
+    except GlossaryServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    for item in skipped:
+        click.echo(f"skipped {item.path}: {item.reason}", err=True)
+    store = Store(WhooshIndex(index_dir), glossary) if not database_url else None
+    if store:
+        counts = store.counts()
+        click.echo(f"{counts.documents} documents, {counts.passages} passages, {len(glossary)} terms")
+
+
+@main.command()
+@click.argument("label")
+@GLOSSARY
+@INDEX
+@click.option("--limit", type=click.IntRange(1, 1000), default=5, show_default=True)
+def lookup(label: str, glossary_path: str, index_dir: str, limit: int) -> None:
+    """A term's definition and the first passages that use it, matches in [brackets]."""
+    store = _store(glossary_path, index_dir)
+    result = store.lookup(label)
+    if result.term is None:
+        hint = ", ".join(t.term for t in result.suggestions)
+        raise click.ClickException(f"no term has the label {label!r}" + (f"; did you mean: {hint}?" if hint else ""))
+    term = result.term
+    usage = store.usage(term)
+    click.echo(click.style(term.term, bold=True) + f"  ({term.id}, {result.rule} match on {result.label!r})")
+    click.echo(term.definition)
+    click.echo(f"{usage.passages} passages in {usage.documents} documents")
+    total, hits = store.term_passages(term, limit=limit)
+    for hit in hits:
+        text, marked = hit.passage.text, []
+        last = 0
+        for m in hit.matches:
+            marked.append(text[last : m.start] + "[" + text[m.start : m.end] + "]")
+            last = m.end
+        marked.append(text[last:])
+        click.echo(f"\n{hit.passage.id} ({hit.passage.date or 'undated'})\n  " + "".join(marked))
+
+
+@main.command()
+@click.argument("file", type=click.File("rb"))
+@GLOSSARY
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
+def annotate(file: Any, glossary_path: str, as_json: bool) -> None:
+    """Every term occurrence in FILE (or - for standard input), with spans."""
+    raw = file.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"input is not UTF-8 (byte {exc.start})") from None
+    matches = Matcher(_load(glossary_path).terms).match(text)
+    if as_json:
+        click.echo(json.dumps({"matches": [m.as_dict() for m in matches]}, ensure_ascii=False))
+        return
+    for m in matches:
+        click.echo(f"{m.start}\t{m.end}\t{m.term}\t{m.rule}\t{text[m.start:m.end]}")
+
+
+@main.command()
+@GLOSSARY
+@INDEX
+def stats(glossary_path: str, index_dir: str) -> None:
+    """Terms, documents, passages, and passages per term."""
+    store = _store(glossary_path, index_dir)
+    counts = store.counts()
+    click.echo(f"terms\t{len(store.glossary)}\ndocuments\t{counts.documents}\npassages\t{counts.passages}")
+    rows = sorted(((store.usage(t).passages, t.id) for t in store.glossary.terms), reverse=True)
+    total = sum(n for n, _ in rows)
+    click.echo(f"matches\t{total}")
+    for n, term_id in rows:
+        click.echo(f"  {term_id}\t{n}")
+
+
+@main.command()
+@GLOSSARY
+@CORPUS
+@INDEX
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+def serve(glossary_path: str, corpus_dir: str, index_dir: str, host: str, port: int) -> None:
+    """The development server (production runs gunicorn on the same app)."""
+    from service import create_app
+
+    if not index_exists(index_dir):
+        with tqdm(total=len(corpus_files(corpus_dir)), unit="doc", desc="indexing") as bar:
+            rebuild(index_dir, read_corpus(corpus_dir), on_document=lambda d: bar.update())
+    app = create_app({"GLOSSARY_PATH": glossary_path, "CORPUS_DIR": corpus_dir, "INDEX_DIR": index_dir})
+    click.echo(f"serving on http://{host}:{port}/")
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Settings: defaults the README's run command uses, overridden by the environment."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "GLOSSARY_PATH": "glossary.yaml",
+    "CORPUS_DIR": "corpus",
+    "INDEX_DIR": "var/index",
+    "DATABASE_URL": None,  # set it to serve from PostgreSQL instead of whoosh
+    "WRITE_TOKEN": None,  # without one, document writes are refused
+    "MAX_CONTENT_LENGTH": 1_000_000,
+    "GLOSSARY_POLL_SECONDS": 0.5,
+    "WRITE_WAIT_SECONDS": 10.0,
+    "MAX_PAGE_SIZE": 1000,
+}
+
+_INTS = {"MAX_CONTENT_LENGTH", "MAX_PAGE_SIZE"}
+_FLOATS = {"GLOSSARY_POLL_SECONDS", "WRITE_WAIT_SECONDS"}
+
+
+def from_environment(prefix: str = "GLOSSARY_SERVICE_") -> dict[str, Any]:
+    """Settings found in the environment, as GLOSSARY_SERVICE_<NAME> (or DATABASE_URL)."""
+    found: dict[str, Any] = {}
+    for name in DEFAULTS:
+        value = os.environ.get(prefix + name)
+        if value is None and name == "DATABASE_URL":
+            value = os.environ.get("DATABASE_URL")
+        if value is None or value == "":
+            continue
+        found[name] = int(value) if name in _INTS else float(value) if name in _FLOATS else value
+    return found

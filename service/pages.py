@@ -1,0 +1,155 @@
+"""The pages people use: search box, term pages, document view. Same store calls as the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request, url_for
+from markupsafe import Markup, escape
+
+from index.corpus import validate_document_id
+from index.errors import DocumentError
+from index.tracking import PeriodCount, trend
+from service.api.terms import term_detail
+from service.state import services
+
+bp = Blueprint("pages", __name__)
+PAGE_SIZE = 10
+KWIC_CHARS = 160
+
+
+def highlight(text: str, spans: list[tuple[int, int, str | None, str | None]], window: bool = False) -> Markup:
+    """Text with <mark> (or a link) around each span; `window` trims it to keyword-in-context."""
+    spans = sorted(spans)
+    lo, hi = 0, len(text)
+    if window and spans and len(text) > 2 * KWIC_CHARS + 200:
+        lo = max(0, spans[0][0] - KWIC_CHARS)
+        hi = min(len(text), spans[-1][1] + KWIC_CHARS)
+    out = [Markup("…") if lo > 0 else Markup("")]
+    position = lo
+    for start, end, href, title in spans:
+        if start < position or start < lo or end > hi:
+            continue
+        out.append(escape(text[position:start]))
+        inner = escape(text[start:end])
+        if href:
+            out.append(Markup('<a class="term-link" href="{}" title="{}"><mark>{}</mark></a>').format(href, title or "", inner))
+        else:
+            out.append(Markup("<mark>{}</mark>").format(inner))
+        position = end
+    out.append(escape(text[position:hi]))
+    if hi < len(text):
+        out.append(Markup("…"))
+    return Markup("").join(out)
+
+
+def chart(periods: list[PeriodCount], width: int = 720, height: int = 180) -> dict[str, Any]:
+    """Geometry of a bar chart of uses per period, labelled so that it reads without hovering."""
+    if not periods:
+        return {"bars": [], "width": width, "height": height}
+    top = max(p.count for p in periods) or 1
+    slot = width / len(periods)
+    every = max(1, len(periods) // 12)  # at most ~12 axis labels
+    bars = []
+    for i, p in enumerate(periods):
+        bar_height = round((height - 50) * p.count / top, 1)
+        bars.append({"x": round(i * slot + slot * 0.15, 1), "w": round(slot * 0.7, 1), "h": bar_height,
+                     "y": round(height - 30 - bar_height, 1), "count": p.count, "period": p.period,
+                     "burst": p.burst, "show_label": i % every == 0, "cx": round(i * slot + slot / 2, 1)})
+    return {"bars": bars, "width": width, "height": height}
+
+
+@bp.get("/")
+def home() -> Any:
+    store = services().store
+    query = request.args.get("q", "").strip()[:500]
+    result = store.search(query) if query else None
+    resolved = store.lookup(query) if query else None
+    return render_template("home.html", query=query, result=result,
+                           resolved=resolved.term if resolved else None, highlight=highlight,
+                           counts=store.counts(), glossary=store.glossary)
+
+
+def _offset() -> int:
+    try:
+        return max(0, int(request.args.get("offset", 0)))
+    except ValueError:
+        return 0
+
+
+@bp.get("/terms/<term_id>")
+def term_page(term_id: str) -> Any:
+    store = services().store
+    term = store.term(term_id)
+    if term is None:
+        return not_found(f"There is no term “{term_id}”.", term_id.replace("-", " "))
+    offset = _offset()
+    total, hits = store.term_passages(term, limit=PAGE_SIZE, offset=offset)
+    periods = trend(store, term, "month")
+    from index.tracking import cooccurring
+
+    return render_template(
+        "term.html", term=term, detail=term_detail(term), hits=hits, total=total, offset=offset,
+        page_size=PAGE_SIZE, chart=chart(periods), periods=periods, highlight=highlight,
+        cooccurring=cooccurring(store, term, limit=8),
+    )
+
+
+@bp.get("/documents/<path:doc_id>")
+def document_page(doc_id: str) -> Any:
+    store = services().store
+    try:
+        validate_document_id(doc_id)
+    except DocumentError:
+        return not_found(f"“{doc_id}” is not a document id.", None)
+    found = store.document(doc_id)
+    if found is None:
+        return not_found(f"There is no document “{doc_id}”.", None)
+    doc, passages = found
+    glossary = store.glossary
+    rendered = []
+    for passage, matches in passages:
+        spans = []
+        for m in matches:
+            term = glossary.get(m.term)
+            spans.append((m.start, m.end, url_for("pages.term_page", term_id=m.term), term.term if term else m.term))
+        rendered.append((passage, highlight(passage.text, spans)))
+    terms_used = sorted({m.term for _, ms in passages for m in ms})
+    return render_template("document.html", doc=doc, passages=rendered,
+                           terms_used=[glossary.get(t) for t in terms_used if glossary.get(t)])
+
+
+def not_found(message: str, query: str | None) -> Any:
+    store = services().store
+    suggestions = list(store.lookup(query).suggestions) if query else []
+    if query and not suggestions:
+        suggestions = [s.term for s in store.suggest(query.split()[0] if query.split() else query)][:5]
+    return render_template("not_found.html", message=message, suggestions=suggestions), 404
+
+
+def render_http_error(exc: Any) -> Any:
+    return not_found("There is no page at this address.", None)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Any:
+    abort(404)
+
+
+@bp.get("/trends")
+def trends_page() -> Any:
+    from index.tracking import movements
+
+    store = services().store
+    moved = movements(store, "month", window=3)
+    rising = [m for m in moved if m.change > 0][:15]
+    falling = [m for m in moved if m.change < 0][:15]
+    return render_template("trends.html", rising=rising, falling=falling)
+
+
+@bp.get("/candidates")
+def candidates_page() -> Any:
+    from service.api.tracking import candidates_for
+
+    found = candidates_for(limit=40)
+    return render_template("candidates.html", candidates=found, highlight=highlight)
