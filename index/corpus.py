@@ -147,7 +147,8 @@ def paragraphs(body: str, markdown: bool = True) -> list[str]:
     for block in blocks:
         text = " ".join(block)
         if markdown:
-            text = _AUTOLINK.sub("", _LINK.sub(r"\1", _IMAGE.sub("", text))).strip()
+            text = _AUTOLINK.sub("", _LINK.sub(r"\1", _IMAGE.sub("", text)))
+            text = re.sub(r"[ \t]{2,}", " ", text).strip()  # where removed markup left a gap
         if text:
             texts.append(text)
     return texts

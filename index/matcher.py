@@ -22,7 +22,7 @@ from index.text import fold, fold_label, is_hangul, plural_forms
 
 RULES = ("exact", "case", "variant", "inflection")
 _RULE_RANK = {rule: rank for rank, rule in enumerate(RULES)}
-_LAST_WORD = re.compile(r"([A-Za-z]+)$")
+_LAST_WORD = re.compile(r"([A-Za-z0-9]+)$")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 # How far around a hit Kiwi looks; bounded so that text with no spaces stays linear.
 _KIWI_WINDOW = 24
@@ -63,7 +63,9 @@ def label_forms(label: Label) -> list[tuple[str, bool]]:
         plurals = [stem + p for p in plural_forms(last.group(1))]
         forms.extend((p, True) for p in plurals)
         forms.append((base + "'s", True))
-        forms.extend((p + ("'" if p.endswith("s") else "'s"), True) for p in plurals)
+        # "twins'" is left out on purpose: a bare trailing apostrophe is more often a closing
+        # quote ('digital twins') than a plural possessive, and the plural matches without it.
+        forms.extend((p + "'s", True) for p in plurals if not p.endswith("s"))
     if any(is_hangul(ch) for ch in base) and " " in base:
         # Korean writes compounds with or without the inner spaces: 디지털 트윈 / 디지털트윈.
         words = base.split()

@@ -129,7 +129,7 @@ _VOWELS = "aeiou"
 def plural_forms(word: str) -> list[str]:
     """Plural spellings of one English word, keeping the case style of acronyms."""
     low = word.lower()
-    if not low or not low[-1].isalpha() or low.endswith(_NO_PLURAL_ENDINGS):
+    if not low.isalpha() or not low.isascii() or low.endswith(_NO_PLURAL_ENDINGS):
         return []
     if low in _IRREGULAR_PLURALS:
         forms = [_IRREGULAR_PLURALS[low]]

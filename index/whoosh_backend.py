@@ -146,7 +146,10 @@ class WhooshIndex(PassageIndex):
                 if old is not None:
                     old.close()
             elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
+                # Not searcher.refresh(): it reuses segment readers and so keeps serving
+                # documents that a later commit deleted. A fresh searcher costs a few ms.
+                old, self._searcher = self._searcher, self._ix.searcher()
+                old.close()
             return self._searcher
 
     def version(self) -> str:
