@@ -73,8 +73,8 @@ class PassageIndex(ABC):
         """Every document id with its checksum."""
 
     @abstractmethod
-    def write(self, put: Iterable[Document] = (), delete: Iterable[str] = ()) -> None:
-        """Add or replace documents and delete others in one durable commit."""
+    def write(self, put: Iterable[Document] = (), delete: Iterable[str] = (), wait_seconds: float = 10.0) -> None:
+        """Add or replace documents and delete others in one durable commit (waits for another writer)."""
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release files or connections."""

@@ -63,7 +63,7 @@ class Library:
             path = path or self.corpus_dir / f"{doc_id}.md"
             doc = parse_document(doc_id, raw, markdown=path.suffix == ".md")
             write_atomically(path, raw.encode("utf-8"))
-            self.index.write(put=[doc])
+            self.index.write(put=[doc], wait_seconds=wait_seconds)
         return doc, created
 
     def delete(self, doc_id: str, wait_seconds: float = 10.0) -> None:
@@ -75,7 +75,7 @@ class Library:
             if path is not None:
                 path.unlink()
                 fsync_dir(path.parent)
-            self.index.write(delete=[doc_id])
+            self.index.write(delete=[doc_id], wait_seconds=wait_seconds)
 
     def sync(self, on_file: Callable[[Path], None] | None = None, wait_seconds: float = 0.0) -> SyncReport:
         """Bring the index up to date with the folder: add, replace and remove documents."""
@@ -106,5 +106,5 @@ class Library:
                 (report.changed if doc_id in indexed else report.added).append(doc_id)
             report.removed = sorted(set(indexed) - seen)
             if put or report.removed:
-                self.index.write(put=put, delete=report.removed)
+                self.index.write(put=put, delete=report.removed, wait_seconds=wait_seconds)
         return report

@@ -23,7 +23,7 @@ class LiveGlossary:
                  poll_seconds: float = POLL_SECONDS):
         self.path = Path(path)
         self.poll_seconds = poll_seconds
-        self._on_change = on_change
+        self.on_change = on_change
         self._lock = threading.Lock()
         self._checked_at = 0.0
         self._stat: tuple[int, int, int] | None = self._file_stat()
@@ -62,8 +62,8 @@ class LiveGlossary:
                 return self.current
             self.problems = []
             if glossary.version != self.current.version:
-                if self._on_change:
-                    self._on_change(glossary)
+                if self.on_change:
+                    self.on_change(glossary)
                 self.current = glossary
                 log.info("glossary version %s loaded (%d terms)", glossary.version, len(glossary))
             return self.current

@@ -219,6 +219,11 @@ class Store:
             return LookupResult(query, self.glossary.get(whole.term), whole.label, whole.rule)
         return LookupResult(query, None, suggestions=tuple(self._did_you_mean(query)))
 
+    def did_you_mean(self, text: str) -> list[Term]:
+        """Terms a mistyped or inflected label probably meant (for 404 pages and errors)."""
+        result = self.lookup(text)
+        return [result.term] if result.term else list(result.suggestions)
+
     def _whole_match(self, query: str) -> Match | None:
         """A match that is all of the query, give or take punctuation and Korean particles."""
         matches = self._vocab.matcher.match(query)
@@ -272,16 +277,19 @@ class Store:
     def search(self, query: str, limit: int = 20) -> SearchResult:
         """Terms whose labels or definitions contain the query, and passages that do."""
         groups = search_words(query)
-        words = [g[0] for g in groups]
         key = fold(query).text.strip()
+        resolved = self.lookup(query).term if key else None
         terms: list[tuple[int, Term]] = []
         if key:
             for term in self.glossary.terms:
-                labels = " | ".join(fold_label(lb.text) for lb in term.labels)
-                if key in labels:
+                labels = " | ".join(fold_label(lb.text) for lb in term.visible_labels())
+                words = set(re.findall(r"\w+", labels + " " + fold(term.definition).text))
+                if term is resolved:
                     terms.append((0, term))
-                elif words and all(w in fold(term.definition).text for w in words):
+                elif key in labels:
                     terms.append((1, term))
+                elif groups and all(any(w in words for w in group) for group in groups):
+                    terms.append((2, term))
         ranked = self.index.search(groups, limit) if groups else []
         passages = tuple((p, highlight_spans(p.text, groups)) for p, _ in ranked)
         return SearchResult(tuple(t for _, t in sorted(terms, key=lambda x: x[0])), passages, len(passages))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, request
+from werkzeug.routing import PathConverter
 
 from service.config import DEFAULTS, from_environment
 from service.errors import register_error_handlers
@@ -23,6 +24,12 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+class DocumentIdConverter(PathConverter):
+    """Like `path`, but also takes control characters, so that the view can answer 400, not 404."""
+
+    regex = "[^/](?s:.)*?"
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then `test_config`."""
     app = Flask(__name__)
@@ -33,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["glossary"] = open_services(app.config)
+    app.url_map.converters["doc_id"] = DocumentIdConverter
 
     from service import pages
     from service.api import documents, status, terms, text, tracking

@@ -10,7 +10,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, render_template
 from marshmallow import Schema, fields
 
-from service.api import documents, status, terms, text
+from service.api import documents, status, terms, text, tracking
 
 bp = Blueprint("openapi", __name__)
 
@@ -70,15 +70,23 @@ ENDPOINTS: list[tuple[str, str, str, list[Any], Any, dict[str, Any]]] = [
       **_errors(400, 401, 403, 413, 415, 422, 503)}),
     ("/api/documents/{doc_id}", "delete", "Remove a document", [DOC_ID], None,
      {"204": {"description": "Deleted"}, **_errors(400, 401, 403, 404, 503)}),
+    ("/api/terms/{term_id}/trend", "get", "Uses per week, month or year, normalised, with bursts",
+     [TERM_ID, {"in": "query", "schema": tracking.TrendArgs}], None,
+     {"200": _json(tracking.TrendOut), **CACHED, **_errors(400, 404)}),
+    ("/api/trends", "get", "Terms rising and falling most", [{"in": "query", "schema": tracking.TrendsArgs}], None,
+     {"200": _json(tracking.TrendsOut), **CACHED, **_errors(400)}),
+    ("/api/terms/{term_id}/cooccurring", "get", "Terms that share passages with a term",
+     [TERM_ID, {"in": "query", "schema": tracking.LimitArgs}], None,
+     {"200": _json(tracking.CooccurringOut), **CACHED, **_errors(400, 404)}),
+    ("/api/reports/deprecated", "get", "Passages that use deprecated terms or labels",
+     [{"in": "query", "schema": tracking.LimitArgs}], None,
+     {"200": _json(tracking.DeprecatedReport), **CACHED, **_errors(400)}),
+    ("/api/candidates", "get", "Recurring phrases that are not in the glossary",
+     [{"in": "query", "schema": tracking.LimitArgs}], None,
+     {"200": _json(tracking.CandidatesOut), **CACHED, **_errors(400)}),
     ("/api/status", "get", "Glossary version and index counts", [], None, {"200": _json(status.StatusOut)}),
     ("/healthz", "get", "Liveness for load balancers", [], None, {"200": _json(status.HealthOut)}),
 ]
-
-
-def register_extra_endpoints(rows: list[tuple[str, str, str, list[Any], Any, dict[str, Any]]]) -> None:
-    """Modules that add endpoints (tracking) describe them here."""
-    ENDPOINTS.extend(rows)
-    build_spec.cache_clear()
 
 
 @lru_cache(maxsize=1)

@@ -95,7 +95,7 @@ def term_page(term_id: str) -> Any:
     )
 
 
-@bp.get("/documents/<path:doc_id>")
+@bp.get("/documents/<doc_id:doc_id>")
 def document_page(doc_id: str) -> Any:
     store = services().store
     try:
@@ -121,7 +121,7 @@ def document_page(doc_id: str) -> Any:
 
 def not_found(message: str, query: str | None) -> Any:
     store = services().store
-    suggestions = list(store.lookup(query).suggestions) if query else []
+    suggestions = store.did_you_mean(query) if query else []
     if query and not suggestions:
         suggestions = [s.term for s in store.suggest(query.split()[0] if query.split() else query)][:5]
     return render_template("not_found.html", message=message, suggestions=suggestions), 404

@@ -91,7 +91,7 @@ class Gunicorn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.process.stdout.read() if self.process.stdout else ''}")
+                raise RuntimeError(f"gunicorn exited: {self.stop()}")
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return
@@ -108,7 +108,10 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        return self.process.stdout.read() if self.process.stdout else ""
+        if self.process.stdout is None:
+            return ""
+        with self.process.stdout:
+            return self.process.stdout.read()
 
 
 @pytest.fixture

@@ -86,8 +86,9 @@ def next_url(endpoint: str, total: int, limit: int, offset: int, **values: Any) 
 def get_term_or_404(term_id: str) -> Term:
     from service.state import services
 
-    term = services().store.term(term_id)
+    store = services().store
+    term = store.term(term_id)
     if term is None:
         raise ApiError(404, "not_found", f"no term with id {term_id!r}",
-                       {"suggestions": [t.id for t in services().store.lookup(term_id.replace("-", " ")).suggestions]})
+                       {"suggestions": [t.id for t in store.did_you_mean(term_id.replace("-", " "))]})
     return term

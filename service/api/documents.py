@@ -71,7 +71,7 @@ def _store(doc_id: str, data: dict[str, Any]) -> tuple[Document, bool]:
     return services().library.put(doc_id, data["text"], meta, current_app.config["WRITE_WAIT_SECONDS"])
 
 
-@bp.get("/documents/<path:doc_id>")
+@bp.get("/documents/<doc_id:doc_id>")
 def get_document(doc_id: str) -> Any:
     """A document with its metadata, text and passages."""
     doc = services().store.index.get_document(_checked_id(doc_id))
@@ -93,7 +93,7 @@ def create_document() -> Any:
     return response
 
 
-@bp.put("/documents/<path:doc_id>")
+@bp.put("/documents/<doc_id:doc_id>")
 def replace_document(doc_id: str) -> Any:
     """Create or replace a document: durable and visible to every worker on return."""
     require_write_token()
@@ -103,7 +103,7 @@ def replace_document(doc_id: str) -> Any:
     return cached_json(document_json(doc), 201 if created else 200)
 
 
-@bp.delete("/documents/<path:doc_id>")
+@bp.delete("/documents/<doc_id:doc_id>")
 def delete_document(doc_id: str) -> Any:
     """Remove a document from the corpus and the index."""
     require_write_token()

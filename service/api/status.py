@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 from flask import Blueprint
@@ -39,6 +40,7 @@ class IndexStatus(Schema):
 class StatusOut(Schema):
     glossary = fields.Nested(GlossaryStatus, required=True)
     index = fields.Nested(IndexStatus, required=True)
+    worker = fields.Integer(required=True, metadata={"description": "process id of the worker that answered"})
 
 
 class HealthOut(Schema):
@@ -60,6 +62,7 @@ def status() -> Any:
         },
         "index": {"backend": svc.backend, "version": svc.store.index.version(),
                   "documents": counts.documents, "passages": counts.passages},
+        "worker": os.getpid(),
     }
 
 

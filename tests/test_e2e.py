@@ -1,0 +1,70 @@
+"""End to end: a real gunicorn with two workers on loopback."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import requests
+
+from tests.conftest import TOKEN, Gunicorn
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def test_a_write_is_visible_from_every_worker(server: Gunicorn) -> None:
+    workers = set()
+    for i in range(6):
+        doc = {"title": f"Doc {i}", "date": "2025-09-0" + str(i + 1), "text": f"Report {i} on a digital twin."}
+        r = requests.put(f"{server.url}/api/documents/e2e/doc-{i}", json=doc, headers=AUTH, timeout=10)
+        assert r.status_code == 201, r.text
+        for _ in range(4):  # the next requests land on either worker (no keep-alive)
+            got = requests.get(f"{server.url}/api/documents/e2e/doc-{i}", timeout=10)
+            assert got.status_code == 200 and got.json()["title"] == f"Doc {i}"
+            passages = requests.get(f"{server.url}/api/terms/digital-twin/passages?doc=e2e/doc-{i}", timeout=10).json()
+            assert passages["total"] == 1
+            workers.add(requests.get(f"{server.url}/api/status", timeout=10).json()["worker"])
+    assert len(workers) == 2, "both workers should have answered"
+    r = requests.delete(f"{server.url}/api/documents/e2e/doc-0", headers=AUTH, timeout=10)
+    assert r.status_code == 204
+    for _ in range(6):
+        assert requests.get(f"{server.url}/api/documents/e2e/doc-0", timeout=10).status_code == 404
+
+
+def wait_for(condition, seconds: float) -> float:  # type: ignore[no-untyped-def]
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        if condition():
+            return time.monotonic() - start
+        time.sleep(0.05)
+    raise AssertionError(f"condition not met within {seconds} s")
+
+
+def test_glossary_edits_reach_every_worker_within_two_seconds(server: Gunicorn, glossary_file: Path) -> None:
+    status = requests.get(f"{server.url}/api/status", timeout=10).json()
+    old_version = status["glossary"]["version"]
+    text = glossary_file.read_text()
+    glossary_file.write_text(text.replace("    term: GPU\n", "    term: GPU\n    aliases: [graphics chip]\n"))
+
+    def every_worker_has_it() -> bool:
+        answers = [requests.get(f"{server.url}/api/lookup?label=graphics%20chips", timeout=5) for _ in range(8)]
+        return all(a.status_code == 200 and a.json()["term"]["id"] == "gpu" for a in answers)
+
+    assert wait_for(every_worker_has_it, 2.0) < 2.0
+    new_version = requests.get(f"{server.url}/api/status", timeout=10).json()["glossary"]["version"]
+    assert new_version != old_version
+
+    # An invalid edit: every worker keeps serving the last good glossary and says what is wrong.
+    glossary_file.write_text(text.replace("  - id: gpu\n", "  - id: gpu\n    colour: red\n"))
+
+    def every_worker_reports_it() -> bool:
+        answers = [requests.get(f"{server.url}/api/status", timeout=5).json() for _ in range(8)]
+        return all(a["glossary"]["problems"] and a["glossary"]["version"] == new_version for a in answers)
+
+    wait_for(every_worker_reports_it, 2.0)
+    problem = requests.get(f"{server.url}/api/status", timeout=10).json()["glossary"]["problems"][0]
+    colour_line = text.splitlines().index("  - id: gpu") + 2
+    assert (problem["term"], problem["field"], problem["line"]) == ("gpu", "colour", colour_line)
+    assert requests.get(f"{server.url}/api/lookup?label=graphics%20chip", timeout=10).status_code == 200
+    output = server.stop()
+    assert "glossary edit rejected" in output and "field colour: Unknown field." in output
