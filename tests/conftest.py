@@ -82,6 +82,7 @@ class Gunicorn:
     def __init__(self, env: dict[str, str], workers: int = 2, port: int | None = None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self._output = ""
         full_env = {**os.environ, **env, "GLOSSARY_SERVICE_BIND": f"127.0.0.1:{self.port}",
                     "GLOSSARY_SERVICE_WORKERS": str(workers)}
         self.process = subprocess.Popen(
@@ -108,10 +109,11 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stdout is None:
-            return ""
+        if self.process.stdout is None or self.process.stdout.closed:
+            return self._output
         with self.process.stdout:
-            return self.process.stdout.read()
+            self._output = self.process.stdout.read()
+        return self._output
 
 
 @pytest.fixture
