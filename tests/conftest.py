@@ -89,17 +89,20 @@ class Gunicorn:
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "service" / "gunicorn_conf.py"), "service:create_app()"],
             cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
+        # Ready when every worker has answered once (each loads the glossary and the index).
+        self.workers: set[int] = set()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {self.stop()}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                self.workers.add(requests.get(self.url + "/api/status", timeout=5).json()["worker"])
+                if len(self.workers) >= workers:
                     return
             except requests.ConnectionError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError("gunicorn did not start within 60 s")
+        raise RuntimeError(f"gunicorn did not start {workers} workers within 60 s")
 
     def stop(self) -> str:
         if self.process.poll() is None:

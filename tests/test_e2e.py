@@ -13,6 +13,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def test_a_write_is_visible_from_every_worker(server: Gunicorn) -> None:
+    assert len(server.workers) == 2
     workers = set()
     for i in range(6):
         doc = {"title": f"Doc {i}", "date": "2025-09-0" + str(i + 1), "text": f"Report {i} on a digital twin."}
@@ -24,6 +25,12 @@ def test_a_write_is_visible_from_every_worker(server: Gunicorn) -> None:
             passages = requests.get(f"{server.url}/api/terms/digital-twin/passages?doc=e2e/doc-{i}", timeout=10).json()
             assert passages["total"] == 1
             workers.add(requests.get(f"{server.url}/api/status", timeout=10).json()["worker"])
+    for _ in range(200):  # bounded: keep reading until both workers have shown the last write
+        if len(workers) == 2:
+            break
+        got = requests.get(f"{server.url}/api/status", timeout=10).json()
+        assert got["index"]["documents"] == 9
+        workers.add(got["worker"])
     assert len(workers) == 2, "both workers should have answered"
     r = requests.delete(f"{server.url}/api/documents/e2e/doc-0", headers=AUTH, timeout=10)
     assert r.status_code == 204
@@ -61,7 +68,12 @@ def test_glossary_edits_reach_every_worker_within_two_seconds(server: Gunicorn, 
         answers = [requests.get(f"{server.url}/api/status", timeout=5).json() for _ in range(8)]
         return all(a["glossary"]["problems"] and a["glossary"]["version"] == new_version for a in answers)
 
-    wait_for(every_worker_reports_it, 2.0)
+    try:
+        wait_for(every_worker_reports_it, 2.0)
+    except AssertionError:
+        print([requests.get(f"{server.url}/api/status", timeout=5).json() for _ in range(4)])
+        print(server.stop())
+        raise
     problem = requests.get(f"{server.url}/api/status", timeout=10).json()["glossary"]["problems"][0]
     colour_line = text.splitlines().index("  - id: gpu") + 2
     assert (problem["term"], problem["field"], problem["line"]) == ("gpu", "colour", colour_line)
