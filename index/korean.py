@@ -55,6 +55,14 @@ def _get_kiwi() -> Any:
         return _kiwi
 
 
+def preload(background: bool = False) -> None:
+    """Load Kiwi now (a service does this at start, so that no request waits ~3 s for it)."""
+    if background:
+        threading.Thread(target=_get_kiwi, name="kiwi-load", daemon=True).start()
+    else:
+        _get_kiwi()
+
+
 def _rebuild_in_background() -> None:
     global _rebuilding
 
@@ -118,10 +126,20 @@ def _boundaries(chunk: str) -> tuple[frozenset[int], frozenset[int], tuple[tuple
     return starts, ends, tuple((t.start, t.start + t.len, t.tag) for t in tokens)
 
 
+# What may be glued right after a noun: particles, endings, the copula, noun suffixes
+# (들, 화, 적), other nouns (compounds like 디지털트윈기술), Latin letters and numbers.
+# A verb or adverb there (Kiwi reads 트윈스 as 트윈 + 스/VV) means the word goes on.
+_MAY_FOLLOW = ("J", "E", "VCP", "VCN", "XSN", "XSV", "XSA", "NN", "NR", "NP", "SL", "SN", "SH", "S")
+
+
 def is_whole_word(chunk: str, start: int, end: int) -> bool:
-    """True when chunk[start:end] begins and ends on Kiwi morpheme boundaries."""
-    starts, ends, _ = _boundaries(chunk)
-    return start in starts and end in ends
+    """True when chunk[start:end] begins and ends on Kiwi morpheme boundaries, and what is
+    glued after it is grammar or another noun, not the rest of a longer word."""
+    starts, ends, tokens = _boundaries(chunk)
+    if start not in starts or end not in ends:
+        return False
+    following = next((tag for a, _, tag in tokens if a == end), None)
+    return following is None or following.startswith(_MAY_FOLLOW)
 
 
 def content_words(text: str) -> list[str]:

@@ -130,6 +130,8 @@ class Matcher:
                 continue
             if not (is_hangul(ft[outer]) or is_hangul(ft[inner])):
                 return False  # the hit is part of a longer Latin/digit word
+            if outer == start - 1 and end - start == 1:
+                return False  # a one-syllable Korean label only counts at a word start
             if outer == end and korean.particle_follows(ft, end):
                 continue
             needs_kiwi = True

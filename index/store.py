@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import hashlib
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -19,7 +20,7 @@ from index.backend import IndexCounts, PassageIndex, StoredPassage
 from index.corpus import Document
 from index.glossary import LABEL_KIND_ORDER, Glossary, Label, Term
 from index.matcher import Match, Matcher
-from index.text import fold, fold_label, is_hangul, query_keys, search_words
+from index.text import fold, fold_label, is_hangul, query_keys, search_words, word_key
 
 MAX_SUGGESTIONS = 10
 
@@ -100,10 +101,41 @@ class _Vocabulary:
     caseless: dict[str, tuple[Term, Label]] = field(default_factory=dict)
     folded: dict[str, tuple[Term, Label]] = field(default_factory=dict)
     prefixes: list[tuple[str, int, int, str, str]] = field(default_factory=list)
+    signatures: dict[str, str] = field(default_factory=dict)
+
+
+def _hit_signatures(terms: Iterable[Term]) -> dict[str, str]:
+    """Per term, a hash of everything its hits depend on: its own labels and the labels of
+    every term whose matches could overlap its matches (and so win leftmost-longest).
+
+    Overlapping matches share a word (or a Hangul syllable), so terms that share none can
+    never shadow each other: an edit to one leaves the other's cached hits valid.
+    """
+    terms = list(terms)
+    pieces = {t.id: {p for lb in t.labels for p in _overlap_pieces(lb.text)} for t in terms}
+    by_piece: dict[str, set[str]] = {}
+    for term_id, found in pieces.items():
+        for piece in found:
+            by_piece.setdefault(piece, set()).add(term_id)
+    own = {t.id: t.match_signature() for t in terms}
+    out = {}
+    for term_id, found in pieces.items():
+        neighbours = sorted({n for piece in found for n in by_piece[piece]} - {term_id})
+        digest = hashlib.sha1(own[term_id].encode())
+        for n in neighbours:
+            digest.update(f"|{n}:{own[n]}".encode())
+        out[term_id] = digest.hexdigest()
+    return out
+
+
+def _overlap_pieces(label: str) -> set[str]:
+    text = fold_label(label)
+    return {w for w in re.findall(r"\w+", text) if not is_hangul(w[0])} | {c for c in text if is_hangul(c)}
 
 
 def _vocabulary(glossary: Glossary) -> _Vocabulary:
     vocab = _Vocabulary(glossary, Matcher(glossary.terms))
+    vocab.signatures = _hit_signatures(glossary.terms)
     for term in glossary.terms:
         for label in sorted(term.labels, key=lambda lb: LABEL_KIND_ORDER[lb.kind]):
             vocab.exact.setdefault(label.text, (term, label))
@@ -125,7 +157,6 @@ class Store:
     def __init__(self, passages: PassageIndex, glossary: Glossary):
         self.index = passages
         self._vocab = _vocabulary(glossary)
-        self._term_matchers: dict[str, Matcher] = {}
         self._hits: dict[str, list[Hit]] = {}
         self._hits_version = ""
         self._lock = threading.Lock()
@@ -136,15 +167,13 @@ class Store:
         return self._vocab.glossary
 
     def use_glossary(self, glossary: Glossary) -> None:
-        """Swap in a new glossary; cached hits of terms whose labels did not change stay."""
+        """Swap in a new glossary; cached hits stay for terms that the edit cannot affect."""
         vocab = _vocabulary(glossary)
         self._vocab = vocab  # one assignment: readers see the old or the new vocabulary
-        live = {t.match_signature() for t in glossary.terms}
+        live = set(vocab.signatures.values())
         with self._lock:
             for signature in set(self._hits) - live:
                 self._hits.pop(signature, None)
-            for signature in set(self._term_matchers) - live:
-                self._term_matchers.pop(signature, None)
 
     def term(self, term_id: str) -> Term | None:
         return self.glossary.get(term_id)
@@ -155,17 +184,15 @@ class Store:
                 and (not lang or lang in t.languages)]
 
     # -- term usage ----------------------------------------------------------------------
-    def _matcher_for(self, term: Term) -> Matcher:
-        signature = term.match_signature()
-        matcher = self._term_matchers.get(signature)
-        if matcher is None:
-            matcher = self._term_matchers[signature] = Matcher([term])
-        return matcher
-
     def hits(self, term: Term) -> list[Hit]:
-        """Every passage that uses `term`, newest documents first (cached)."""
+        """Every passage that uses `term`, newest documents first (cached).
+
+        "Uses" means what annotate shows: the glossary's leftmost-longest matches, so a GPU
+        inside "GPU cluster" counts for GPU cluster only.
+        """
         version = self.index.version()
-        signature = term.match_signature()
+        vocab = self._vocab
+        signature = vocab.signatures.get(term.id) or term.match_signature()
         with self._lock:
             if version != self._hits_version:
                 self._hits = {}
@@ -173,13 +200,12 @@ class Store:
             cached = self._hits.get(signature)
         if cached is not None:
             return cached
-        matcher = self._matcher_for(term)
         key_sets = [query_keys(label.text) for label in term.labels]
         found = []
         for passage in self.index.candidates(key_sets):
-            matches = matcher.match(passage.text)
+            matches = tuple(m for m in vocab.matcher.match(passage.text) if m.term == term.id)
             if matches:
-                found.append(Hit(passage, tuple(matches)))
+                found.append(Hit(passage, matches))
         found.sort(key=SORTS["newest"])
         with self._lock:
             if self._hits_version == version:
@@ -283,7 +309,7 @@ class Store:
         if key:
             for term in self.glossary.terms:
                 labels = " | ".join(fold_label(lb.text) for lb in term.visible_labels())
-                words = set(re.findall(r"\w+", labels + " " + fold(term.definition).text))
+                words = {word_key(w) for w in re.findall(r"\w+", labels + " " + fold(term.definition).text)}
                 if term is resolved:
                     terms.append((0, term))
                 elif key in labels:

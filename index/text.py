@@ -8,6 +8,7 @@ the index stores and the words a label needs; both come from the same folding.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -38,17 +39,30 @@ def is_word_char(ch: str) -> bool:
 
 @dataclass(frozen=True)
 class Folded:
-    """Folded text plus, when folding moved characters, the map back to the original."""
+    """Folded text plus, when folding moved characters, the map back to the original.
+
+    Two maps: `starts`/`ends` per character (the rare careful path), or `breaks`/`shifts`
+    for the common case where only runs of spaces were collapsed: from folded position
+    breaks[i] on, the original position is the folded one plus shifts[i].
+    """
 
     text: str
     starts: tuple[int, ...] | None = None  # original start of each folded char
     ends: tuple[int, ...] | None = None  # original end of each folded char
+    breaks: tuple[int, ...] = ()
+    shifts: tuple[int, ...] = ()
+
+    def _original(self, position: int) -> int:
+        i = bisect.bisect_right(self.breaks, position) - 1
+        return position + (self.shifts[i] if i >= 0 else 0)
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of the folded text to the span of the original text."""
-        if self.starts is None or self.ends is None:
-            return start, end
-        return self.starts[start], self.ends[end - 1]
+        if self.starts is not None and self.ends is not None:
+            return self.starts[start], self.ends[end - 1]
+        if self.breaks:
+            return self._original(start), self._original(end - 1) + 1
+        return start, end
 
 
 def _lower_char(ch: str) -> str:
@@ -56,18 +70,27 @@ def _lower_char(ch: str) -> str:
     return low if len(low) == 1 else ch
 
 
+_SPACE_RUN = re.compile(" {2,}")
+
+
 def fold(text: str) -> Folded:
-    """Fold text for matching; the fast path keeps offsets identical to the input."""
+    """Fold text for matching; offsets map back exactly to the input."""
     translated = text.translate(_TRANSLATE)
     lowered = translated.lower()
-    if (
-        len(lowered) == len(text)
-        and "  " not in lowered
-        and not _ZERO_WIDTH_RE.search(text)
-        and unicodedata.is_normalized("NFC", text)
-    ):
+    if len(lowered) != len(text) or _ZERO_WIDTH_RE.search(text) or not unicodedata.is_normalized("NFC", text):
+        return _fold_slowly(text)
+    if "  " not in lowered:
         return Folded(lowered)
-    return _fold_slowly(text)
+    pieces, breaks, shifts = [], [], []
+    position = removed = 0
+    for run in _SPACE_RUN.finditer(lowered):
+        pieces.append(lowered[position : run.start() + 1])
+        removed += run.end() - run.start() - 1
+        position = run.end()
+        breaks.append(position - removed)
+        shifts.append(removed)
+    pieces.append(lowered[position:])
+    return Folded("".join(pieces), breaks=tuple(breaks), shifts=tuple(shifts))
 
 
 def _clusters(text: str) -> list[tuple[int, int]]:
@@ -121,7 +144,7 @@ _IRREGULAR_PLURALS = {
     "phenomenon": "phenomena", "shelf": "shelves", "vertex": "vertices", "wife": "wives",
     "woman": "women",
 }
-_IRREGULAR_SINGULARS = {v: k for k, v in _IRREGULAR_PLURALS.items()}
+_IRREGULAR_SINGULARS = {v: k for k, v in _IRREGULAR_PLURALS.items()} | {"indexes": "index"}
 _NO_PLURAL_ENDINGS = ("ics", "ware", "data")
 _VOWELS = "aeiou"
 
@@ -149,31 +172,32 @@ def _match_case(model: str, word: str) -> str:
     return word.upper() if model.isupper() and len(model) > 1 else word
 
 
-def singular_candidates(word: str) -> list[str]:
-    """Every word that `plural_forms` could have turned into `word` (lower case)."""
-    out = []
-    if word in _IRREGULAR_SINGULARS:
-        out.append(_IRREGULAR_SINGULARS[word])
-    if word == "indexes":
-        out.append("index")
-    if len(word) > 3 and word.endswith("ies"):
-        out.append(word[:-3] + "y")
-    if len(word) > 2 and word.endswith("es"):
-        out.append(word[:-2])
-    if len(word) > 1 and word.endswith("s"):
-        out.append(word[:-1])
-    return out
-
-
 _HANGUL_RUN = "[\uac00-\ud7a3]+(?: [\uac00-\ud7a3]+)*"
 _TOKEN_RE = re.compile(f"({_HANGUL_RUN})|([^\\W_\uac00-\ud7a3]+)")
+
+# Words too common to help find a passage. Labels and queries drop them too, so the index
+# still holds every key a label needs.
+STOP_WORDS = frozenset(
+    "a an and are as at be by for from has have in is it its of on or that the this to was were will with s".split()
+)
+
+
+def word_key(word: str) -> str:
+    """The one index key of an English word form: singular and plural share it.
+
+    Irregular plurals map to their singular; then trailing s/e/y/i letters are cut, which
+    gives `twin(s)`, `factor(y|ies)`, `process(es)` one key each. It only has to be the same
+    for a word and its plural: the matcher, not the key, decides what matches.
+    """
+    word = _IRREGULAR_SINGULARS.get(word, word)
+    return word.rstrip("seyi") or word[:1]
 
 
 def _hangul_keys(run: str) -> list[str]:
     joined = run.replace(" ", "")
-    keys = list(joined)  # unigrams, so that one-syllable labels can be found
-    keys.extend(joined[i : i + 2] for i in range(len(joined) - 1))
-    return keys
+    if len(joined) == 1:
+        return [joined]  # a one-syllable label needs its syllable
+    return [joined[i : i + 2] for i in range(len(joined) - 1)]
 
 
 def index_keys(text: str) -> list[str]:
@@ -182,31 +206,31 @@ def index_keys(text: str) -> list[str]:
     for hangul, word in _TOKEN_RE.findall(fold(text).text):
         if hangul:
             keys.extend(_hangul_keys(hangul))
-        else:
-            keys.append(word)
-            keys.extend(singular_candidates(word))
+            # First syllables, for one-syllable labels (which match only at a word start).
+            keys.extend(w[0] for w in hangul.split(" "))
+        elif word not in STOP_WORDS:
+            keys.append(word_key(word))
     return keys
 
 
 def query_keys(label: str) -> list[str]:
-    """Words every passage containing `label` (in any matched form) must have as keys."""
+    """Keys every passage containing `label` (in any form that matches) has in the index."""
     keys: list[str] = []
     for hangul, word in _TOKEN_RE.findall(fold(label).text):
         if hangul:
-            joined = hangul.replace(" ", "")
-            keys.extend([joined] if len(joined) == 1 else _hangul_keys(joined)[len(joined) :])
-        else:
-            keys.append(word)
+            keys.extend(_hangul_keys(hangul))
+        elif word not in STOP_WORDS:
+            keys.append(word_key(word))
     return list(dict.fromkeys(keys))
 
 
 def search_words(query: str) -> list[list[str]]:
-    """For free-text search: each query word with the alternatives that it may be stored as."""
+    """For free-text search: the keys of each query word (all words are required)."""
     groups: list[list[str]] = []
     for hangul, word in _TOKEN_RE.findall(fold(query).text):
         if hangul:
             for part in content_words(hangul):
-                groups.extend([gram] for gram in (_hangul_keys(part)[len(part) :] or [part]))
-        else:
-            groups.append([word, *singular_candidates(word)])
+                groups.extend([gram] for gram in _hangul_keys(part))
+        elif word not in STOP_WORDS:
+            groups.append([word_key(word)])
     return groups

@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import whoosh.index
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
+from whoosh import columns
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
 from whoosh.query import And, Or, Term
 from whoosh.searching import Searcher
 
 from index.backend import IndexCounts, PassageIndex, StoredPassage
-from index.corpus import Document, parse_document
+from index.corpus import Document, parse_document, passage_id
 from index.durable import exclusive_lock, fsync_tree, replace_symlink
 from index.errors import GlossaryServiceError
 from index.text import index_keys
@@ -33,6 +34,9 @@ from index.text import index_keys
 CURRENT = "current"
 LOCK = "write.lock"
 WRITE_WAIT_SECONDS = 10.0
+# whoosh's in-memory posting pool per writer process: fixed, so that build memory does not
+# grow with the corpus (the pool spills sorted runs to disk when full).
+WRITER_MEMORY_MB = 32
 
 
 class IndexMissing(GlossaryServiceError):
@@ -40,37 +44,45 @@ class IndexMissing(GlossaryServiceError):
 
 
 def passage_schema() -> Schema:
+    # One whoosh document per corpus document, its passages stored inside it. Postings are
+    # what a whoosh build spends its time on, and a document repeats most of its words from
+    # paragraph to paragraph: indexing the union of its passages' keys once costs about a
+    # third of indexing each passage. Passage-level answers come from the matcher, which
+    # checks every passage of a candidate document anyway.
     return Schema(
-        pid=ID(stored=True, unique=True),
-        kind=ID(stored=True),  # "p" passage, "d" document record
-        doc=ID(stored=True),
-        ordinal=NUMERIC(stored=True),
-        # Columns (sortable) let corpus-wide counts per date skip the stored fields.
-        date=ID(stored=True, sortable=True),
-        lang=ID(stored=True, sortable=True),
-        source=ID(stored=True, sortable=True),
+        doc=ID(stored=True, unique=True),
+        keys=KEYWORD(scorable=False, lowercase=False),  # the shared analysis's keys, space-joined
         title=STORED(),
-        text=STORED(),
+        date=STORED(),
+        lang=STORED(),
+        source=STORED(),
+        body=STORED(),
+        passages=STORED(),
         meta=STORED(),
-        # The shared analysis's keys, space-joined: KEYWORD splits them without a regex pass.
-        keys=KEYWORD(scorable=True, lowercase=False),
+        # Columns answer corpus-wide counts (per date, per language) without stored fields.
+        date_column=COLUMN(columns.VarBytesColumn()),
+        lang_column=COLUMN(columns.VarBytesColumn()),
+        source_column=COLUMN(columns.VarBytesColumn()),
+        passages_column=COLUMN(columns.NumericColumn("I")),
     )
 
 
-def _records(doc: Document) -> Iterator[dict[str, Any]]:
-    yield {"pid": doc.id, "kind": "d", "doc": doc.id, "ordinal": 0, "date": doc.date or "",
-           "lang": doc.lang, "source": doc.source or "", "title": doc.title, "text": doc.body,
-           "meta": {"url": doc.url, "checksum": doc.checksum, "markdown": doc.markdown}}
+def _record(doc: Document) -> dict[str, Any]:
+    keys: set[str] = set()
     for p in doc.passages:
-        yield {"pid": p.id, "kind": "p", "doc": doc.id, "ordinal": p.ordinal, "date": doc.date or "",
-               "lang": doc.lang, "source": doc.source or "", "title": doc.title, "text": p.text,
-               "keys": " ".join(index_keys(p.text))}
+        keys.update(index_keys(p.text))
+    return {"doc": doc.id, "keys": " ".join(sorted(keys)), "title": doc.title, "date": doc.date or "",
+            "lang": doc.lang, "source": doc.source or "", "body": doc.body, "passages": [p.text for p in doc.passages],
+            "meta": {"url": doc.url, "checksum": doc.checksum, "markdown": doc.markdown},
+            "date_column": (doc.date or "").encode(), "lang_column": doc.lang.encode(),
+            "source_column": (doc.source or "").encode(), "passages_column": len(doc.passages)}
 
 
-def _passage(fields: dict[str, Any]) -> StoredPassage:
-    return StoredPassage(fields["pid"], fields["doc"], fields["ordinal"], fields["text"],
-                         fields.get("title", ""), fields.get("date") or None, fields.get("lang", "en"),
-                         fields.get("source") or None)
+def _passages(fields: dict[str, Any]) -> list[StoredPassage]:
+    doc = fields["doc"]
+    return [StoredPassage(passage_id(doc, i), doc, i, text, fields.get("title", ""), fields.get("date") or None,
+                          fields.get("lang", "en"), fields.get("source") or None)
+            for i, text in enumerate(fields["passages"], 1)]
 
 
 def rebuild(index_dir: str | Path, documents: Iterable[Document], procs: int = 1,
@@ -84,11 +96,10 @@ def rebuild(index_dir: str | Path, documents: Iterable[Document], procs: int = 1
         gen.mkdir()
         try:
             ix = whoosh.index.create_in(str(gen), passage_schema())
-            writer = ix.writer(procs=procs, multisegment=True, limitmb=64) if procs > 1 else ix.writer(limitmb=64)
+            writer = ix.writer(procs=procs, multisegment=True, limitmb=WRITER_MEMORY_MB) if procs > 1 else ix.writer(limitmb=WRITER_MEMORY_MB)
             try:
                 for doc in documents:
-                    for record in _records(doc):
-                        writer.add_document(**record)
+                    writer.add_document(**_record(doc))
                     if on_document:
                         on_document(doc)
             except BaseException:
@@ -127,8 +138,7 @@ class WhooshIndex(PassageIndex):
         self._target: str | None = None
         self._ix: Any = None
         self._searcher: Searcher | None = None
-        self._counts: tuple[str, IndexCounts] | None = None
-        self._per_date: tuple[str, dict[tuple[str, str, str | None], int]] | None = None
+        self._column_rows: tuple[str, list[tuple[str, str, str | None, int]]] | None = None
         self.version()
 
     # -- reading -------------------------------------------------------------------------
@@ -156,69 +166,75 @@ class WhooshIndex(PassageIndex):
         searcher = self._current_searcher()
         return f"{self._target}.{searcher.ixreader.generation()}"
 
-    def counts(self) -> IndexCounts:
+    def _columns(self) -> tuple[str, list[tuple[str, str, str | None, int]]]:
+        """Per live document: (date, lang, source, passage count), from columns; cached per version."""
         version = self.version()
-        if self._counts and self._counts[0] == version:
-            return self._counts[1]
-        searcher = self._current_searcher()
-        counts = IndexCounts(
-            documents=sum(1 for _ in Term("kind", "d").docs(searcher)),
-            passages=sum(1 for _ in Term("kind", "p").docs(searcher)),
-        )
-        self._counts = (version, counts)
-        return counts
+        if self._column_rows and self._column_rows[0] == version:
+            return self._column_rows
+        reader = self._current_searcher().reader()
+        dates, langs, sources, counts = (reader.column_reader(f"{name}_column")
+                                         for name in ("date", "lang", "source", "passages"))
+        rows = [(dates[n].decode(), langs[n].decode(), sources[n].decode() or None, counts[n])
+                for n in reader.all_doc_ids()]
+        self._column_rows = (version, rows)
+        return self._column_rows
+
+    def counts(self) -> IndexCounts:
+        _, rows = self._columns()
+        return IndexCounts(documents=len(rows), passages=sum(r[3] for r in rows))
 
     def passages_per_date(self) -> dict[tuple[str, str, str | None], int]:
-        version = self.version()
-        if self._per_date and self._per_date[0] == version:
-            return self._per_date[1]
-        searcher = self._current_searcher()
-        reader = searcher.reader()
-        dates, langs, sources = (reader.column_reader(name) for name in ("date", "lang", "source"))
-        counts: dict[tuple[str, str, str | None], int] = {}
-        for n in Term("kind", "p").docs(searcher):
-            date = dates[n]
+        out: dict[tuple[str, str, str | None], int] = {}
+        for date, lang, source, n in self._columns()[1]:
             if date:
-                key = (date, langs[n], sources[n] or None)
-                counts[key] = counts.get(key, 0) + 1
-        self._per_date = (version, counts)
-        return counts
+                out[(date, lang, source)] = out.get((date, lang, source), 0) + n
+        return out
 
     def candidates(self, key_sets: list[list[str]]) -> Iterator[StoredPassage]:
         key_sets = [ks for ks in key_sets if ks]
         if not key_sets:
             return iter(())
         searcher = self._current_searcher()
-        query = And([Term("kind", "p"), Or([And([Term("keys", k) for k in ks]) for ks in key_sets])])
-        return (_passage(searcher.stored_fields(n)) for n in query.docs(searcher))
+        query = Or([And([Term("keys", k) for k in ks]) for ks in key_sets])
+        return (p for n in query.docs(searcher) for p in _passages(searcher.stored_fields(n)))
 
     def search(self, groups: list[list[str]], limit: int) -> list[tuple[StoredPassage, float]]:
         if not groups:
             return []
         searcher = self._current_searcher()
-        query = And([Term("kind", "p"), *(Or([Term("keys", k) for k in g]) for g in groups)])
-        return [(_passage(hit.fields()), float(hit.score or 0.0)) for hit in searcher.search(query, limit=limit)]
+        query = And([Or([Term("keys", k) for k in g]) for g in groups])
+        found: list[tuple[StoredPassage, float]] = []
+        # Newest documents first; within a document, the passages that have every word.
+        for hit in searcher.search(query, limit=None, sortedby="date_column", reverse=True):
+            for passage in _passages(hit.fields()):
+                keys = set(index_keys(passage.text))
+                if all(any(k in keys for k in g) for g in groups):
+                    found.append((passage, 1.0))
+                    if len(found) >= limit:
+                        return found
+        return found
 
     def all_passages(self) -> Iterator[StoredPassage]:
         searcher = self._current_searcher()
-        return (_passage(searcher.stored_fields(n)) for n in Term("kind", "p").docs(searcher))
+        return (p for n in searcher.reader().all_doc_ids() for p in _passages(searcher.stored_fields(n)))
+
+    def _stored(self, doc_id: str) -> dict[str, Any] | None:
+        return self._current_searcher().document(doc=doc_id)  # type: ignore[no-any-return]
 
     def get_document(self, doc_id: str) -> Document | None:
-        searcher = self._current_searcher()
-        fields = searcher.document(pid=doc_id, kind="d")
+        fields = self._stored(doc_id)
         if fields is None:
             return None
-        return parse_document(doc_id, fields["text"], markdown=fields["meta"].get("markdown", True))
+        return parse_document(doc_id, fields["body"], markdown=fields["meta"].get("markdown", True))
 
     def document_passages(self, doc_id: str) -> list[StoredPassage]:
-        searcher = self._current_searcher()
-        query = And([Term("kind", "p"), Term("doc", doc_id)])
-        return sorted((_passage(searcher.stored_fields(n)) for n in query.docs(searcher)), key=lambda p: p.ordinal)
+        fields = self._stored(doc_id)
+        return _passages(fields) if fields else []
 
     def document_ids(self) -> dict[str, str]:
         searcher = self._current_searcher()
         out = {}
-        for n in Term("kind", "d").docs(searcher):
+        for n in searcher.reader().all_doc_ids():
             fields = searcher.stored_fields(n)
             out[fields["doc"]] = fields["meta"]["checksum"]
         return out
@@ -230,14 +246,12 @@ class WhooshIndex(PassageIndex):
         with exclusive_lock(self.root / LOCK, wait_seconds):
             target = os.readlink(self.root / CURRENT)
             ix = whoosh.index.open_dir(str(self.root / target))
-            writer = ix.writer(limitmb=64)
+            writer = ix.writer(limitmb=WRITER_MEMORY_MB)
             try:
                 for doc_id in delete:
                     writer.delete_by_term("doc", doc_id)
                 for doc in put:
-                    writer.delete_by_term("doc", doc.id)
-                    for record in _records(doc):
-                        writer.add_document(**record)
+                    writer.update_document(**_record(doc))
             except BaseException:
                 writer.cancel()
                 raise

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app
 
+from index import korean
 from index.backend import PassageIndex
 from index.library import Library
 from index.live import LiveGlossary
@@ -34,6 +35,8 @@ def open_index(config: dict[str, Any]) -> tuple[PassageIndex, str]:
 def open_services(config: dict[str, Any]) -> Services:
     index, backend = open_index(config)
     live = LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=config["GLOSSARY_POLL_SECONDS"])
+    if any(label.lang == "ko" for term in live.current for label in term.labels):
+        korean.preload(background=True)  # ~3 s: better now than in someone's request
     store = Store(index, live.current)
     live.on_change = store.use_glossary
     lock_dir = Path(config["INDEX_DIR"])

@@ -8,7 +8,7 @@ import pytest
 
 from index.glossary import Label
 from index.matcher import label_forms
-from index.text import fold, index_keys, plural_forms, query_keys, singular_candidates
+from index.text import fold, index_keys, plural_forms, query_keys, word_key
 
 
 def test_fast_path_keeps_offsets() -> None:
@@ -22,6 +22,16 @@ def test_slow_path_maps_back_to_the_original() -> None:
     assert folded.text == "ab ć d"
     start, end = folded.original_span(3, 4)
     assert text[start:end] == "C\u0301"
+
+
+def test_collapsed_spaces_map_back_without_the_slow_path() -> None:
+    text = "a  digital   twin\n\nand\t GPU"
+    folded = fold(text)
+    assert folded.text == "a digital twin and gpu" and folded.starts is None
+    for word in ("digital twin", "gpu", "and", "a"):
+        start = folded.text.index(word)
+        a, b = folded.original_span(start, start + len(word))
+        assert fold(text[a:b]).text == word
 
 
 def test_nfd_hangul_folds_to_syllables() -> None:
@@ -47,7 +57,11 @@ def test_every_form_of_a_label_is_found_by_its_query_keys(label: str) -> None:
             assert wanted <= set(index_keys(text)), (form, text)
 
 
-def test_singular_candidates_invert_plurals() -> None:
-    for word in ["twin", "factory", "analysis", "box", "child", "gpu"]:
+def test_a_word_and_its_plurals_share_one_key() -> None:
+    for word in ["twin", "factory", "analysis", "box", "child", "gpu", "process", "index", "day", "wife", "a"]:
         for plural in plural_forms(word):
-            assert word in singular_candidates(plural.lower())
+            assert word_key(plural.lower()) == word_key(word), (word, plural)
+
+
+def test_stop_words_are_not_keys() -> None:
+    assert index_keys("the state of the art") == ["stat", "art"]

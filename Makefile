@@ -1,0 +1,55 @@
+# The two commands a new user needs: `make run` and `make test` (see README.md).
+# Everything they need is installed here: a virtualenv with the pinned packages, and, for the
+# tests, Debian's chromium (browser tests) and PostgreSQL 15 server (scale-out backend).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+APT_PACKAGES := chromium postgresql-15 wrk
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test test-fast test-slow bench index install system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Build the index of the sample corpus if there is none, then serve it with gunicorn.
+run: $(STAMP)
+	@[ -e var/index/current ] || $(BIN)/glossary build --glossary glossary.yaml --corpus corpus --index var/index
+	@echo "Glossary service: open http://$(HOST):$(PORT)/ (API: http://$(HOST):$(PORT)/api/docs)"
+	GLOSSARY_SERVICE_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c service/gunicorn_conf.py 'service:create_app()'
+
+index: $(STAMP)
+	$(BIN)/glossary build --glossary glossary.yaml --corpus corpus --index var/index
+
+## What the test suite needs from Debian: installed once, only when missing.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+## The whole test suite (browser and PostgreSQL tests included), with short reliability checks.
+test: system-deps $(STAMP)
+	$(BIN)/python -m pytest
+
+## The long reliability checks: 60 s soak and repeated kill -9 of the builder.
+test-slow: system-deps $(STAMP)
+	RELIABILITY_FULL=1 $(BIN)/python -m pytest tests/test_reliability.py -m slow
+
+bench: system-deps $(STAMP)
+	$(BIN)/python bench/core.py
+	$(BIN)/python bench/load.py
+
+clean:
+	rm -rf var test-artifacts bench/out .pytest_cache
