@@ -243,6 +243,11 @@ def check_examples_of(glossary: Glossary) -> list[Problem]:
 
 def load_glossary(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:
     """Read and validate a glossary file."""
+    return parse_glossary(read_glossary_text(path, max_bytes), str(path))
+
+
+def read_glossary_text(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """A glossary file's text: size-capped and UTF-8, or GlossaryInvalid."""
     path = Path(path)
     name = str(path)
     try:
@@ -253,7 +258,6 @@ def load_glossary(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Gloss
     except OSError as exc:
         raise GlossaryInvalid([Problem(name, None, None, None, f"cannot read: {exc.strerror}")]) from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise GlossaryInvalid([Problem(name, None, None, None, f"not UTF-8 (byte {exc.start})")]) from None
-    return parse_glossary(text, name)

@@ -41,12 +41,15 @@ class SyncReport:
 class Library:
     """Documents live as files in the corpus folder (the source of truth) and in the index."""
 
-    def __init__(self, corpus_dir: str | Path, index: PassageIndex, lock_dir: str | Path):
-        self.corpus_dir = Path(corpus_dir)
+    def __init__(self, corpus_dir: str | Path | None, index: PassageIndex, lock_dir: str | Path):
+        # corpus_dir None: the index is the only store (PostgreSQL, shared by many hosts).
+        self.corpus_dir = Path(corpus_dir) if corpus_dir is not None else None
         self.index = index
         self._lock_path = Path(lock_dir) / LIBRARY_LOCK
 
     def _existing_file(self, doc_id: str) -> Path | None:
+        if self.corpus_dir is None:
+            return None
         for suffix in DOCUMENT_SUFFIXES:
             path = self.corpus_dir / f"{doc_id}{suffix}"
             if path.is_file():
@@ -58,11 +61,15 @@ class Library:
         validate_document_id(doc_id)
         raw = render_document(meta, body)
         with exclusive_lock(self._lock_path, wait_seconds):
-            path = self._existing_file(doc_id)
-            created = path is None
-            path = path or self.corpus_dir / f"{doc_id}.md"
-            doc = parse_document(doc_id, raw, markdown=path.suffix == ".md")
-            write_atomically(path, raw.encode("utf-8"))
+            if self.corpus_dir is None:
+                created = self.index.get_document(doc_id) is None
+                doc = parse_document(doc_id, raw)
+            else:
+                path = self._existing_file(doc_id)
+                created = path is None
+                path = path or self.corpus_dir / f"{doc_id}.md"
+                doc = parse_document(doc_id, raw, markdown=path.suffix == ".md")
+                write_atomically(path, raw.encode("utf-8"))
             self.index.write(put=[doc], wait_seconds=wait_seconds)
         return doc, created
 
@@ -80,6 +87,8 @@ class Library:
     def sync(self, on_file: Callable[[Path], None] | None = None, wait_seconds: float = 0.0) -> SyncReport:
         """Bring the index up to date with the folder: add, replace and remove documents."""
         report = SyncReport()
+        if self.corpus_dir is None:
+            raise DocumentError("this library has no corpus folder to sync from")
         with exclusive_lock(self._lock_path, wait_seconds):
             indexed = self.index.document_ids()
             put: list[Document] = []

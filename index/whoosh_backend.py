@@ -24,6 +24,7 @@ from whoosh import columns
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
 from whoosh.query import And, Or, Term
 from whoosh.searching import Searcher
+from whoosh.sorting import FieldFacet, MultiFacet
 
 from index.backend import IndexCounts, PassageIndex, StoredPassage
 from index.corpus import Document, parse_document, passage_id
@@ -204,8 +205,10 @@ class WhooshIndex(PassageIndex):
         searcher = self._current_searcher()
         query = And([Or([Term("keys", k) for k in g]) for g in groups])
         found: list[tuple[StoredPassage, float]] = []
-        # Newest documents first; within a document, the passages that have every word.
-        for hit in searcher.search(query, limit=None, sortedby="date_column", reverse=True):
+        # Newest documents first (undated last), then by id, as on every backend; within a
+        # document, the passages that have every word.
+        order = MultiFacet([FieldFacet("date_column", reverse=True), FieldFacet("doc")])
+        for hit in searcher.search(query, limit=None, sortedby=order):
             for passage in _passages(hit.fields()):
                 keys = set(index_keys(passage.text))
                 if all(any(k in keys for k in g) for g in groups):

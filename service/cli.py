@@ -84,7 +84,10 @@ def build(glossary_path: str, corpus_dir: str, index_dir: str, full: bool, procs
             target = PostgresIndex(database_url)
             with tqdm(total=total, unit="doc", disable=quiet, desc="loading") as bar:
                 loaded = target.bulk_load(read_corpus(corpus_dir, skipped), on_document=lambda d: bar.update())
-            click.echo(f"loaded {loaded} documents into PostgreSQL")
+            counts = target.counts()
+            target.close()
+            click.echo(f"loaded {loaded} documents into PostgreSQL: {counts.documents} documents, "
+                       f"{counts.passages} passages, {len(glossary)} terms")
         elif full or not index_exists(index_dir):
             with tqdm(total=total, unit="doc", disable=quiet, desc="indexing") as bar:
                 rebuild(index_dir, read_corpus(corpus_dir, skipped), procs=procs, on_document=lambda d: bar.update())
@@ -166,6 +169,72 @@ def stats(glossary_path: str, index_dir: str) -> None:
     click.echo(f"matches\t{total}")
     for n, term_id in rows:
         click.echo(f"  {term_id}\t{n}")
+
+
+@main.command("migrate-index")
+@INDEX
+@click.option("--database", "database_url", required=True, help="postgresql://... to copy the documents into.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def migrate_index(index_dir: str, database_url: str, quiet: bool) -> None:
+    """Copy an existing whoosh index's documents into PostgreSQL (replacing what is there)."""
+    from index.postgres_backend import PostgresIndex
+
+    source = WhooshIndex(index_dir)
+    ids = sorted(source.document_ids())
+    target = PostgresIndex(database_url)
+    documents = (doc for doc in (source.get_document(i) for i in ids) if doc is not None)
+    with tqdm(total=len(ids), unit="doc", disable=quiet, desc="migrating") as bar:
+        loaded = target.bulk_load(documents, on_document=lambda d: bar.update())
+    counts = target.counts()
+    target.close()
+    click.echo(f"migrated {loaded} documents ({counts.passages} passages) into PostgreSQL")
+
+
+@main.command()
+@GLOSSARY
+@INDEX
+@click.option("--limit", type=click.IntRange(1, 500), default=30, show_default=True)
+def candidates(glossary_path: str, index_dir: str, limit: int) -> None:
+    """Recurring phrases of the corpus that are not in the glossary, best first."""
+    from index.candidates import find_candidates
+
+    store = _store(glossary_path, index_dir)
+    for c in find_candidates(store.index.all_passages(), store.glossary, limit=limit):
+        click.echo(f"{c.score:9.2f}  {c.passages:5d} passages  {c.documents:4d} docs  {c.phrase}")
+
+
+@main.command()
+@GLOSSARY
+@click.option("--format", "fmt", type=click.Choice(["csv", "turtle", "json-ld"]), default="csv", show_default=True)
+@click.option("--base-uri", default=DEFAULTS["BASE_URI"], show_default=True, help="SKOS concept URIs: BASE_URI + id")
+def export(glossary_path: str, fmt: str, base_uri: str) -> None:
+    """Print the glossary as CSV, or as SKOS in Turtle or JSON-LD."""
+    from index.export import to_csv, to_skos
+
+    glossary = _load(glossary_path)
+    click.echo(to_csv(glossary) if fmt == "csv" else to_skos(glossary, base_uri, fmt), nl=False)
+
+
+@main.command("import-csv")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8"))
+@GLOSSARY
+@click.option("--dry-run/--write", default=True, show_default=True, help="Only show the diff, or write the file.")
+def import_csv(csv_file: Any, glossary_path: str, dry_run: bool) -> None:
+    """Apply a CSV (as `export` writes it) to the glossary file; shows the diff first."""
+    from index.durable import write_atomically
+    from index.export import csv_import_diff
+
+    path = Path(glossary_path)
+    try:
+        new_text, diff = csv_import_diff(path.read_text(encoding="utf-8"), csv_file.read(), path.name)
+    except GlossaryInvalid as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1) from None
+    click.echo(diff or "no changes", nl=not diff)
+    if not dry_run and diff:
+        write_atomically(path, new_text.encode("utf-8"))
+        click.echo(f"wrote {path}")
 
 
 @main.command()

@@ -15,6 +15,7 @@ DEFAULTS: dict[str, Any] = {
     "GLOSSARY_POLL_SECONDS": 0.5,
     "WRITE_WAIT_SECONDS": 10.0,
     "MAX_PAGE_SIZE": 1000,
+    "BASE_URI": "https://glossary.example/terms/",  # SKOS concept URIs are BASE_URI + term id
 }
 
 _INTS = {"MAX_CONTENT_LENGTH", "MAX_PAGE_SIZE"}

@@ -10,7 +10,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, render_template
 from marshmallow import Schema, fields
 
-from service.api import documents, status, terms, text, tracking
+from service.api import documents, glossary_file, status, terms, text, tracking
 
 bp = Blueprint("openapi", __name__)
 
@@ -84,6 +84,20 @@ ENDPOINTS: list[tuple[str, str, str, list[Any], Any, dict[str, Any]]] = [
     ("/api/candidates", "get", "Recurring phrases that are not in the glossary",
      [{"in": "query", "schema": tracking.LimitArgs}], None,
      {"200": _json(tracking.CandidatesOut), **CACHED, **_errors(400)}),
+    ("/api/terms/{term_id}/history", "get", "Commits that changed a term (git)", [TERM_ID], None,
+     {"200": _json(glossary_file.HistoryOut), **CACHED, **_errors(404)}),
+    ("/api/changes", "get", "Terms added, changed or removed since a date or commit",
+     [{"in": "query", "schema": glossary_file.ChangesArgs}], None,
+     {"200": _json(glossary_file.ChangesOut), **CACHED, **_errors(400)}),
+    ("/api/export", "get", "The glossary as CSV or SKOS (Turtle, JSON-LD)",
+     [{"in": "query", "schema": glossary_file.ExportArgs}], None,
+     {"200": {"description": "CSV, Turtle or JSON-LD", "content": {
+         "text/csv": {"schema": {"type": "string"}}, "text/turtle": {"schema": {"type": "string"}},
+         "application/ld+json": {"schema": {"type": "object"}}}}, **_errors(400)}),
+    ("/api/import", "post", "Apply a CSV to glossary.yaml (dry run by default: shows the diff)",
+     [{"in": "query", "schema": glossary_file.ImportArgs}],
+     {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True},
+     {"200": _json(glossary_file.ImportOut), **_errors(400, 401, 403, 413, 415, 422)}),
     ("/api/status", "get", "Glossary version and index counts", [], None, {"200": _json(status.StatusOut)}),
     ("/healthz", "get", "Liveness for load balancers", [], None, {"200": _json(status.HealthOut)}),
 ]
@@ -102,7 +116,7 @@ def build_spec() -> dict[str, Any]:
                                      "operationId": f"{method}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}"}
         if body:
             operation["requestBody"] = body
-        if method in ("post", "put", "delete") and path.startswith("/api/documents"):
+        if method in ("put", "delete") or path in ("/api/documents", "/api/import"):
             operation["security"] = [{"bearer": []}]
         paths.setdefault(path, {})[method] = operation
     for path, operations in paths.items():

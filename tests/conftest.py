@@ -16,6 +16,7 @@ import requests
 
 from index.corpus import read_corpus
 from index.whoosh_backend import rebuild
+from tests.postgres_server import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -50,10 +51,40 @@ def index_dir(tmp_path: Path, corpus_dir: Path) -> Path:
     return target
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer(free_port())
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def app_config(glossary_file: Path, corpus_dir: Path, index_dir: Path) -> dict[str, object]:
-    return {"GLOSSARY_PATH": str(glossary_file), "CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir),
-            "WRITE_TOKEN": TOKEN, "GLOSSARY_POLL_SECONDS": 0.0, "TESTING": True}
+def database_url(postgres: PostgresServer, corpus_dir: Path) -> Iterator[str]:
+    """A fresh database holding the test corpus."""
+    from index.postgres_backend import PostgresIndex
+
+    url = postgres.new_database()
+    index = PostgresIndex(url)
+    index.bulk_load(read_corpus(corpus_dir))
+    index.close()
+    yield url
+
+
+@pytest.fixture(params=["whoosh", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Backend-agnostic tests run once on each backend."""
+    return str(request.param)
+
+
+@pytest.fixture
+def app_config(backend: str, request: pytest.FixtureRequest, glossary_file: Path, corpus_dir: Path,
+               index_dir: Path) -> dict[str, object]:
+    config: dict[str, object] = {"GLOSSARY_PATH": str(glossary_file), "CORPUS_DIR": str(corpus_dir),
+                                 "INDEX_DIR": str(index_dir), "WRITE_TOKEN": TOKEN, "GLOSSARY_POLL_SECONDS": 0.0,
+                                 "TESTING": True}
+    if backend == "postgresql":
+        config["DATABASE_URL"] = request.getfixturevalue("database_url")
+    return config
 
 
 @pytest.fixture

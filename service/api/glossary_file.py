@@ -1,0 +1,135 @@
+"""The glossary file itself: its git history, changes since a point, export and CSV import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from marshmallow import Schema, fields, validate
+
+from index.errors import GlossaryInvalid
+from index.export import csv_import_diff, to_csv, to_skos
+from index.history import HistoryUnavailable, changes_since, term_history
+from index.durable import write_atomically
+from service.api.common import cached_json, get_term_or_404, parse_args, require_write_token
+from service.errors import ApiError
+from service.state import services
+
+bp = Blueprint("glossary_file", __name__, url_prefix="/api")
+
+
+class ChangesArgs(Schema):
+    since = fields.String(required=True, validate=validate.Regexp(r"^(\d{4}-\d{2}-\d{2}|[0-9a-fA-F]{4,40}|HEAD(~\d+)?)$",
+                                                                  error="a date like 2025-05-22 or a commit"))
+
+
+class ExportArgs(Schema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "skos"]))
+    syntax = fields.String(load_default="turtle", validate=validate.OneOf(["turtle", "json-ld"]))
+
+
+class ImportArgs(Schema):
+    dry_run = fields.Boolean(load_default=True)
+
+
+class CommitOut(Schema):
+    sha = fields.String(required=True)
+    author = fields.String(required=True)
+    date = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class ChangeOut(Schema):
+    commit = fields.Nested(CommitOut, required=True)
+    kind = fields.String(required=True, metadata={"enum": ["added", "changed", "removed"]})
+    fields_changed = fields.List(fields.String(), required=True, data_key="fields")
+    before = fields.Dict(allow_none=True, required=True)
+    after = fields.Dict(allow_none=True, required=True)
+
+
+class HistoryOut(Schema):
+    term = fields.String(required=True)
+    changes = fields.List(fields.Nested(ChangeOut), required=True)
+
+
+class ChangesOut(Schema):
+    since = fields.String(required=True)
+    base = fields.String(allow_none=True, required=True)
+    added = fields.List(fields.String(), required=True)
+    changed = fields.List(fields.String(), required=True)
+    removed = fields.List(fields.String(), required=True)
+
+
+class ImportOut(Schema):
+    dry_run = fields.Boolean(required=True)
+    diff = fields.String(required=True)
+    written = fields.Boolean(required=True)
+
+
+def _path() -> Path:
+    return Path(current_app.config["GLOSSARY_PATH"])
+
+
+@bp.get("/terms/<term_id>/history")
+def history(term_id: str) -> Any:
+    """Commits that changed this term, with before/after of its fields."""
+    get_term_or_404(term_id)
+    try:
+        changes = term_history(_path(), term_id)
+    except HistoryUnavailable as exc:
+        raise ApiError(404, "no_history", f"the glossary has no git history: {exc}") from None
+    return cached_json({"term": term_id, "changes": [
+        {"commit": {"sha": c.commit.sha, "author": c.commit.author, "date": c.commit.date, "message": c.commit.message},
+         "kind": c.kind, "fields": list(c.fields), "before": c.before, "after": c.after} for c in changes]})
+
+
+@bp.get("/changes")
+def changes() -> Any:
+    """Terms added, changed or removed since a date or a commit."""
+    since = parse_args(ChangesArgs())["since"]
+    try:
+        found = changes_since(_path(), since)
+    except HistoryUnavailable as exc:
+        raise ApiError(400, "bad_arguments", f"cannot compare with {since!r}: {exc}") from None
+    return cached_json({"since": since, "base": found["base"][0] if found["base"] else None,
+                        "added": found["added"], "changed": found["changed"], "removed": found["removed"]})
+
+
+@bp.get("/export")
+def export() -> Any:
+    """The glossary as CSV, or SKOS in Turtle or JSON-LD."""
+    args = parse_args(ExportArgs())
+    glossary = services().store.glossary
+    if args["format"] == "csv":
+        return Response(to_csv(glossary), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=glossary.csv"})
+    body = to_skos(glossary, current_app.config["BASE_URI"], args["syntax"])
+    mimetype = "application/ld+json" if args["syntax"] == "json-ld" else "text/turtle"
+    return Response(body, mimetype=mimetype)
+
+
+@bp.post("/import")
+def import_csv() -> Any:
+    """Apply a CSV (as exported) to glossary.yaml: a dry run shows the diff; otherwise it writes."""
+    require_write_token()
+    args = parse_args(ImportArgs())
+    if request.mimetype != "text/csv":
+        raise ApiError(415, "unsupported_media_type", "send the CSV as text/csv")
+    try:
+        csv_text = request.get_data().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_text", "the CSV is not UTF-8") from None
+    path = _path()
+    try:
+        new_text, diff = csv_import_diff(path.read_text(encoding="utf-8"), csv_text, path.name)
+    except GlossaryInvalid as exc:
+        raise ApiError(422, "invalid_glossary", "the import would make the glossary invalid",
+                       {"problems": [p.as_dict() for p in exc.problems]}) from None
+    except (KeyError, ValueError) as exc:
+        raise ApiError(400, "bad_csv", f"the CSV cannot be applied: {exc}") from None
+    written = False
+    if not args["dry_run"] and diff:
+        write_atomically(path, new_text.encode("utf-8"))
+        written = True
+    return {"dry_run": args["dry_run"], "diff": diff, "written": written}

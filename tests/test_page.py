@@ -1,0 +1,175 @@
+"""The page in real headless Chromium (Debian's, driven by Playwright), on a real gunicorn.
+
+Screenshots of the home, term and document pages are saved in test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from index.corpus import read_corpus
+from index.whoosh_backend import rebuild
+from tests.conftest import ROOT, TOKEN, Gunicorn
+
+pytestmark = pytest.mark.browser
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
+    """The project's own glossary and sample corpus, served by gunicorn."""
+    work = tmp_path_factory.mktemp("site")
+    shutil.copy(ROOT / "glossary.yaml", work / "glossary.yaml")
+    shutil.copytree(ROOT / "corpus", work / "corpus")
+    rebuild(work / "index", read_corpus(work / "corpus"))
+    server = Gunicorn({"GLOSSARY_SERVICE_GLOSSARY_PATH": str(work / "glossary.yaml"),
+                       "GLOSSARY_SERVICE_CORPUS_DIR": str(work / "corpus"),
+                       "GLOSSARY_SERVICE_INDEX_DIR": str(work / "index"), "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN})
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is installed by `make test` (system-deps)"
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == [], f"the page logged errors: {errors}"
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_type_digi_enter_lands_on_the_term_page(site: Gunicorn, page: Any) -> None:
+    page.goto(site.url + "/")
+    shot(page, "home")
+    box = page.get_by_role("combobox", name="Search terms and passages")
+    box.press_sequentially("digi", delay=40)
+    option = page.get_by_role("option").first
+    option.wait_for()
+    assert option.inner_text().startswith("digital twin")
+    assert box.get_attribute("aria-expanded") == "true"
+    shot(page, "home-suggestions")
+    box.press("Enter")
+    page.wait_for_url("**/terms/digital-twin")
+    assert page.locator("h1").inner_text() == "digital twin"
+    assert "live virtual model" in page.locator(".definition").inner_text()
+    chart = page.locator("svg#trend-chart")
+    assert chart.is_visible() and chart.locator("rect").count() >= 2
+    assert chart.locator("text.value").count() >= 1  # counts are written on the bars
+    marks = page.locator("li.passage mark")
+    assert marks.count() >= 3
+    assert {m.lower() for m in marks.all_inner_texts()} >= {"digital twin", "digital twins"}
+    assert page.locator("dl.labels").inner_text().count("디지털 트윈") == 1
+    shot(page, "term")
+
+
+def test_keyboard_moves_through_suggestions_and_escape_closes(site: Gunicorn, page: Any) -> None:
+    page.goto(site.url + "/")
+    box = page.locator("#q")
+    box.press_sequentially("ai ", delay=40)
+    page.get_by_role("option").nth(1).wait_for()
+    options = page.get_by_role("option")
+    assert options.nth(0).get_attribute("aria-selected") == "true"
+    box.press("ArrowDown")
+    assert options.nth(1).get_attribute("aria-selected") == "true"
+    assert box.get_attribute("aria-activedescendant") == options.nth(1).get_attribute("id")
+    box.press("ArrowUp")
+    assert options.nth(0).get_attribute("aria-selected") == "true"
+    box.press("Escape")
+    assert page.locator("#suggestions").is_hidden() and box.get_attribute("aria-expanded") == "false"
+    box.press("Enter")  # with the list closed, Enter searches
+    page.wait_for_url("**/?q=ai*")
+    assert page.locator("h1").inner_text().startswith("Results for")
+
+
+def test_korean_input_suggests_and_searches(site: Gunicorn, page: Any) -> None:
+    page.goto(site.url + "/")
+    box = page.locator("#q")
+    box.fill("디지털")
+    box.dispatch_event("input")
+    option = page.get_by_role("option").first
+    option.wait_for()
+    assert option.inner_text().startswith("디지털 트윈")
+    page.goto(site.url + "/?q=" + requests.utils.quote("디지털 트윈을"))
+    assert "digital twin" in page.locator("p.resolved").inner_text()
+    marks = page.locator("ol.passages mark").all_inner_texts()
+    assert "디지털" in marks
+    shot(page, "search-korean")
+
+
+def test_document_page_links_highlighted_terms(site: Gunicorn, page: Any) -> None:
+    page.goto(site.url + "/documents/ko/2025-10-sovereign-ai-ko")
+    assert page.locator("h1").inner_text() == "소버린 AI와 AI 팩토리"
+    links = page.locator("a.term-link")
+    assert links.count() >= 5
+    shot(page, "document")
+    page.locator("a.term-link", has_text="피지컬AI").click()
+    page.wait_for_url("**/terms/physical-ai")
+    assert page.locator("h1").inner_text() == "physical AI"
+
+
+def test_deprecated_term_banner_and_not_found_page(site: Gunicorn, page: Any) -> None:
+    page.goto(site.url + "/terms/ai-plant")
+    banner = page.locator(".banner.deprecated")
+    assert "deprecated" in banner.inner_text()
+    banner.get_by_role("link", name="AI factory").click()
+    page.wait_for_url("**/terms/ai-factory")
+    response = page.goto(site.url + "/terms/digital-twins")
+    assert response.status == 404
+    assert page.get_by_role("link", name="digital twin").is_visible()
+    shot(page, "not-found")
+    assert page.goto(site.url + "/documents/nope").status == 404
+
+
+def test_security_headers_and_no_external_origins(site: Gunicorn) -> None:
+    r = requests.get(site.url + "/terms/digital-twin", timeout=10)
+    csp = r.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "http" not in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', r.text), "no resource from another origin"
+
+
+def test_trends_and_candidates_pages(site: Gunicorn, page: Any) -> None:
+    page.goto(site.url + "/trends")
+    assert page.locator("h1").inner_text() == "Trends"
+    page.goto(site.url + "/candidates")
+    assert page.locator("li.candidate").count() >= 5
+    shot(page, "candidates")
+
+
+def test_narrow_screen_layout(site: Gunicorn, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 380, "height": 800})
+    page = context.new_page()
+    page.goto(site.url + "/terms/sovereign-ai")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 380, "no horizontal scrolling on a phone"
+    shot(page, "term-narrow")
+    context.close()

@@ -1,0 +1,119 @@
+"""The PostgreSQL backend: same answers as whoosh, many hosts on one database, bulk loading."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+from click.testing import CliRunner
+
+from bench.synth import generate
+from index.corpus import read_corpus
+from index.glossary import load_glossary
+from index.postgres_backend import PostgresIndex, migrate, migrations
+from index.store import Store
+from index.whoosh_backend import WhooshIndex, rebuild
+from service.cli import main
+from tests.conftest import ROOT, TOKEN, Gunicorn
+from tests.postgres_server import PostgresServer
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def mixed_corpus(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> Path:
+    """The seed articles, the sample corpus and 2,000 synthetic passages in one folder."""
+    corpus = tmp_path_factory.mktemp("mixed") / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    shutil.copytree(seeds_dir, corpus / "seeds")
+    generate(load_glossary(ROOT / "glossary.yaml"), 2000, corpus / "synthetic", seed=11)
+    return corpus
+
+
+def test_both_backends_return_the_same_passages_for_every_term(mixed_corpus: Path, postgres: PostgresServer,
+                                                               tmp_path: Path) -> None:
+    glossary = load_glossary(ROOT / "glossary.yaml")
+    rebuild(tmp_path / "ix", read_corpus(mixed_corpus))
+    pg = PostgresIndex(postgres.new_database())
+    pg.bulk_load(read_corpus(mixed_corpus))
+    on_whoosh, on_postgres = Store(WhooshIndex(tmp_path / "ix"), glossary), Store(pg, glossary)
+    assert on_whoosh.counts() == on_postgres.counts()
+    assert on_whoosh.index.passages_per_date() == on_postgres.index.passages_per_date()
+    total = 0
+    for term in glossary.terms:
+        a = [(h.passage.id, [(m.start, m.end, m.rule) for m in h.matches]) for h in on_whoosh.hits(term)]
+        b = [(h.passage.id, [(m.start, m.end, m.rule) for m in h.matches]) for h in on_postgres.hits(term)]
+        assert a == b, term.id
+        total += len(a)
+    assert total > 1000
+    for query in ("digital twin", "GPU procurement", "디지털", "sovereign"):
+        assert [p.id for p, _ in on_whoosh.search(query, 50).passages] == \
+            [p.id for p, _ in on_postgres.search(query, 50).passages], query
+    pg.close()
+
+
+def test_migrations_are_versioned_and_idempotent(postgres: PostgresServer) -> None:
+    url = postgres.new_database()
+    PostgresIndex(url).close()
+    with psycopg.connect(url) as conn:
+        assert migrate(conn) == []
+        rows = conn.execute("SELECT number, name FROM schema_migrations ORDER BY number").fetchall()
+    assert rows == [(n, name) for n, name, _ in migrations()] and len(rows) >= 2
+
+
+def test_cli_build_into_postgres_and_migrate_a_whoosh_index(postgres: PostgresServer, corpus_dir: Path,
+                                                            glossary_file: Path, tmp_path: Path) -> None:
+    url = postgres.new_database()
+    result = CliRunner().invoke(main, ["build", "--glossary", str(glossary_file), "--corpus", str(corpus_dir),
+                                       "--database", url])
+    assert result.exit_code == 0, result.output
+    assert "loaded 3 documents into PostgreSQL: 3 documents, 7 passages" in result.output
+    assert "loading" in result.output  # the progress bar
+    rebuild(tmp_path / "ix", read_corpus(corpus_dir))
+    other = postgres.new_database()
+    result = CliRunner().invoke(main, ["migrate-index", "--index", str(tmp_path / "ix"), "--database", other])
+    assert result.exit_code == 0 and "migrated 3 documents (7 passages)" in result.output
+    migrated = PostgresIndex(other)
+    assert migrated.get_document("alpha").title == "Alpha"
+    assert migrated.document_ids() == WhooshIndex(tmp_path / "ix").document_ids()
+    migrated.close()
+
+
+def test_many_hosts_share_documents_and_glossary_edits(postgres: PostgresServer, database_url: str, tmp_path: Path,
+                                                       glossary_file: Path, corpus_dir: Path) -> None:
+    hosts = []
+    for name in ("a", "b", "c"):
+        folder = tmp_path / name
+        folder.mkdir()
+        shutil.copy(glossary_file, folder / "glossary.yaml")  # each host has its own checkout
+        hosts.append(Gunicorn({"DATABASE_URL": database_url, "GLOSSARY_SERVICE_GLOSSARY_PATH": str(folder / "glossary.yaml"),
+                               "GLOSSARY_SERVICE_INDEX_DIR": str(folder / "var"),
+                               "GLOSSARY_SERVICE_CORPUS_DIR": str(corpus_dir), "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN},
+                              workers=1))
+    try:
+        a, b, c = hosts
+        r = requests.put(f"{a.url}/api/documents/shared/one", json={"text": "A GPU cluster for a digital twin."},
+                         headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+        assert r.status_code == 201
+        for host in (b, c):  # visible on every host as soon as the write returned
+            assert requests.get(f"{host.url}/api/documents/shared/one", timeout=10).status_code == 200
+            passages = requests.get(f"{host.url}/api/terms/digital-twin/passages?doc=shared/one", timeout=10).json()
+            assert passages["total"] == 1
+        edited = tmp_path / "a" / "glossary.yaml"
+        edited.write_text(edited.read_text().replace("    term: GPU\n", "    term: GPU\n    aliases: [graphics chip]\n"))
+        start = time.monotonic()
+        pending = {b.url, c.url}
+        while pending and time.monotonic() - start < 2.0:
+            for url in list(pending):
+                if requests.get(f"{url}/api/lookup?label=graphics%20chips", timeout=5).status_code == 200:
+                    pending.discard(url)
+            time.sleep(0.05)
+        assert not pending, "every host serves the edit within 2 s"
+        assert requests.get(f"{a.url}/api/status", timeout=5).json()["index"]["backend"] == "postgresql"
+    finally:
+        for host in hosts:
+            host.stop()
