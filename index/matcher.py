@@ -13,6 +13,7 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -28,9 +29,12 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 _KIWI_WINDOW = 24
 
 
-@dataclass(frozen=True)
-class Match:
-    """One occurrence of a term in a text; start/end index the original text."""
+class Match(NamedTuple):
+    """One occurrence of a term in a text; start/end index the original text.
+
+    A NamedTuple rather than a frozen dataclass: annotate creates one per hit, and a frozen
+    dataclass costs several times more to construct.
+    """
 
     term: str
     start: int
@@ -96,7 +100,8 @@ class Matcher:
                     korean_words.add(label.text.replace(" ", ""))
         for key, forms in entries.items():
             forms.sort(key=lambda f: f.inflected)  # a label as written beats another's inflection
-            self._automaton.add_word(key, (len(key), tuple(forms)))
+            cased = any(f.label.case_sensitive for f in forms)
+            self._automaton.add_word(key, (len(key), tuple(forms), cased))
         self._empty = not entries
         if not self._empty:
             self._automaton.make_automaton()
@@ -109,16 +114,23 @@ class Matcher:
             return []
         folded = fold(text)
         ft = folded.text
+        size = len(ft)
+        moved = folded.starts is not None or bool(folded.breaks)
         hits: list[Match] = []
-        for last, (length, forms) in self._automaton.iter(ft):
+        for last, (length, forms, cased) in self._automaton.iter(ft):
             start, end = last - length + 1, last + 1
-            if not (self._edge_ok(ft, start, end)):
-                continue
-            o_start, o_end = folded.original_span(start, end)
+            # The common case inline: both edges are plainly outside any word.
+            if (start and ft[start - 1].isalnum()) or (end < size and ft[end].isalnum()):
+                if not self._edge_ok(ft, start, end):
+                    continue
+            o_start, o_end = folded.original_span(start, end) if moved else (start, end)
             surface = text[o_start:o_end]
-            form = next((f for f in forms if not f.label.case_sensitive or _alnum(surface) == _alnum(f.text)), None)
-            if form is None:
-                continue
+            if cased:
+                form = next((f for f in forms if not f.label.case_sensitive or _alnum(surface) == _alnum(f.text)), None)
+                if form is None:
+                    continue
+            else:
+                form = forms[0]
             hits.append(Match(form.term, o_start, o_end, form.label.text, _rule(surface, form),
                               form.label.lang, form.label.status))
         return _leftmost_longest(hits)

@@ -20,7 +20,7 @@ from index.backend import IndexCounts, PassageIndex, StoredPassage
 from index.corpus import Document
 from index.glossary import LABEL_KIND_ORDER, Glossary, Label, Term
 from index.matcher import Match, Matcher
-from index.text import fold, fold_label, is_hangul, query_keys, search_words, word_key
+from index.text import fold, fold_label, highlight_words, is_hangul, query_keys, search_words, word_key
 
 MAX_SUGGESTIONS = 10
 
@@ -317,7 +317,8 @@ class Store:
                 elif groups and all(any(w in words for w in group) for group in groups):
                     terms.append((2, term))
         ranked = self.index.search(groups, limit) if groups else []
-        passages = tuple((p, highlight_spans(p.text, groups)) for p, _ in ranked)
+        marks = highlight_words(query)
+        passages = tuple((p, highlight_spans(p.text, marks)) for p, _ in ranked)
         return SearchResult(tuple(t for _, t in sorted(terms, key=lambda x: x[0])), passages, len(passages))
 
     def document(self, doc_id: str) -> tuple[Document, list[tuple[StoredPassage, list[Match]]]] | None:
@@ -328,10 +329,9 @@ class Store:
         return doc, [(p, self.annotate(p.text)) for p in passages]
 
 
-def highlight_spans(text: str, groups: Iterable[list[str]]) -> tuple[tuple[int, int], ...]:
-    """Spans of `text` whose words start with one of the searched words."""
+def highlight_spans(text: str, wanted: list[str]) -> tuple[tuple[int, int], ...]:
+    """Spans of `text` whose words start with one of the searched words (Korean: anywhere)."""
     folded = fold(text)
-    wanted = [w for g in groups for w in g]
     if not wanted:
         return ()
     pattern = re.compile("|".join(re.escape(w) for w in sorted(set(wanted), key=len, reverse=True)))

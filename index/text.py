@@ -77,7 +77,8 @@ def fold(text: str) -> Folded:
     """Fold text for matching; offsets map back exactly to the input."""
     translated = text.translate(_TRANSLATE)
     lowered = translated.lower()
-    if len(lowered) != len(text) or _ZERO_WIDTH_RE.search(text) or not unicodedata.is_normalized("NFC", text):
+    if not text.isascii() and (len(lowered) != len(text) or _ZERO_WIDTH_RE.search(text)
+                               or not unicodedata.is_normalized("NFC", text)):
         return _fold_slowly(text)
     if "  " not in lowered:
         return Folded(lowered)
@@ -222,6 +223,18 @@ def query_keys(label: str) -> list[str]:
         elif word not in STOP_WORDS:
             keys.append(word_key(word))
     return list(dict.fromkeys(keys))
+
+
+def highlight_words(query: str) -> list[str]:
+    """What to mark in search results: English word keys (matched at word starts, so `twin`
+    marks `twins`) and Korean content words (matched anywhere, particles left out)."""
+    words: list[str] = []
+    for hangul, word in _TOKEN_RE.findall(fold(query).text):
+        if hangul:
+            words.extend(content_words(hangul))
+        elif word not in STOP_WORDS:
+            words.append(word_key(word))
+    return words
 
 
 def search_words(query: str) -> list[list[str]]:

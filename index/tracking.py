@@ -46,7 +46,7 @@ def _period_range(first: str, last: str, interval: str) -> list[str]:
         else:
             day += dt.timedelta(days=7 - day.weekday())
     last_label = period_of(end.isoformat(), interval)
-    if out[-1] != last_label:
+    if not out or out[-1] != last_label:
         out.append(last_label)
     return out
 

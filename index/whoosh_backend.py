@@ -12,6 +12,7 @@ readers pick them up with whoosh's own refresh.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import threading
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import whoosh.index
+import whoosh.util
 from whoosh import columns
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
 from whoosh.query import And, Or, Term
@@ -31,6 +33,11 @@ from index.corpus import Document, parse_document, passage_id
 from index.durable import exclusive_lock, fsync_tree, replace_symlink
 from index.errors import GlossaryServiceError
 from index.text import index_keys
+
+# whoosh names segments and temporary files with the global `random` module. Anything that
+# reseeds it (hypothesis does, between examples) makes two commits pick the same segment name,
+# and the second commit fails. Names from the OS's randomness cannot repeat that way.
+whoosh.util.random = random.SystemRandom()  # type: ignore[attr-defined]
 
 CURRENT = "current"
 LOCK = "write.lock"

@@ -37,7 +37,8 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 
 TERM_ID = {"in": "path", "name": "term_id", "required": True, "schema": {"type": "string"}}
-DOC_ID = {"in": "path", "name": "doc_id", "required": True, "schema": {"type": "string"}}
+DOC_ID = {"in": "path", "name": "doc_id", "required": True,
+          "schema": {"type": "string", "pattern": documents.DOC_ID_PATTERN, "maxLength": 300}}
 CACHED = {"304": {"description": "Not modified since the ETag sent in If-None-Match"}}
 
 # Every endpoint: (path, method, summary, parameters, request body schema, responses).
@@ -88,12 +89,12 @@ ENDPOINTS: list[tuple[str, str, str, list[Any], Any, dict[str, Any]]] = [
      {"200": _json(glossary_file.HistoryOut), **CACHED, **_errors(404)}),
     ("/api/changes", "get", "Terms added, changed or removed since a date or commit",
      [{"in": "query", "schema": glossary_file.ChangesArgs}], None,
-     {"200": _json(glossary_file.ChangesOut), **CACHED, **_errors(400)}),
+     {"200": _json(glossary_file.ChangesOut), **CACHED, **_errors(400, 404)}),
     ("/api/export", "get", "The glossary as CSV or SKOS (Turtle, JSON-LD)",
      [{"in": "query", "schema": glossary_file.ExportArgs}], None,
      {"200": {"description": "CSV, Turtle or JSON-LD", "content": {
          "text/csv": {"schema": {"type": "string"}}, "text/turtle": {"schema": {"type": "string"}},
-         "application/ld+json": {"schema": {"type": "object"}}}}, **_errors(400)}),
+         "application/ld+json": {"schema": {"type": "array", "items": {"type": "object"}}}}}, **_errors(400)}),
     ("/api/import", "post", "Apply a CSV to glossary.yaml (dry run by default: shows the diff)",
      [{"in": "query", "schema": glossary_file.ImportArgs}],
      {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
 from index.corpus import validate_document_id
@@ -133,7 +133,7 @@ def render_http_error(exc: Any) -> Any:
 
 @bp.get("/favicon.ico")
 def favicon() -> Any:
-    abort(404)
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.get("/trends")

@@ -16,7 +16,7 @@ import requests
 
 from index.corpus import read_corpus
 from index.whoosh_backend import rebuild
-from tests.postgres_server import PostgresServer
+from bench.postgres_server import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"

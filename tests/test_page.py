@@ -55,8 +55,12 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    # A 404 *page* is what some tests ask for; a failed script, style or API call never is.
+    page.on("console", lambda msg: errors.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type != "document" else None)
     yield page
     context.close()
     assert errors == [], f"the page logged errors: {errors}"
@@ -121,7 +125,7 @@ def test_korean_input_suggests_and_searches(site: Gunicorn, page: Any) -> None:
     page.goto(site.url + "/?q=" + requests.utils.quote("디지털 트윈을"))
     assert "digital twin" in page.locator("p.resolved").inner_text()
     marks = page.locator("ol.passages mark").all_inner_texts()
-    assert "디지털" in marks
+    assert any(m.startswith("디지털") for m in marks), marks
     shot(page, "search-korean")
 
 

@@ -19,7 +19,7 @@ from index.store import Store
 from index.whoosh_backend import WhooshIndex, rebuild
 from service.cli import main
 from tests.conftest import ROOT, TOKEN, Gunicorn
-from tests.postgres_server import PostgresServer
+from bench.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.postgres
 

@@ -148,6 +148,7 @@ def test_history_through_the_api(client: Any, glossary_file: Path) -> None:
     assert [c["kind"] for c in body["changes"]] == ["added"] and body["changes"][0]["commit"]["message"] == "first"
     assert client.get("/api/changes?since=HEAD").get_json()["changed"] == []
     assert client.get("/api/changes?since=not-a-date").status_code == 400
+    assert client.get("/api/changes?since=abcdef0").status_code == 404  # no such commit
 
 
 def test_skos_export_parses_back(client: Any) -> None:

@@ -16,17 +16,24 @@ from service.state import services
 bp = Blueprint("documents", __name__, url_prefix="/api")
 
 
+# The rules of index.corpus.validate_document_id, as a pattern the OpenAPI document can carry.
+DOC_ID_PATTERN = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})*$"
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="text may not contain NUL characters")
+
+
 class DocumentFields(Schema):
     title = fields.String(validate=validate.Length(max=500))
-    date = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$", error="a date like 2025-05-22"))
+    date = fields.Date(allow_none=True)
     source = fields.String(allow_none=True, validate=validate.Length(max=300))
-    url = fields.Url(allow_none=True, schemes={"http", "https"})
+    url = fields.String(allow_none=True, validate=[validate.Length(max=2000),
+                                                  validate.Regexp(r"^https?://[^ \t\n\r\f\v/$.?#][^ \t\n\r\f\v]*$",
+                                                                  error="an http(s) URL")])
     lang = fields.String(validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))
-    text = fields.String(required=True, validate=validate.Length(min=1))
+    text = fields.String(required=True, validate=[validate.Length(min=1), NO_NUL])
 
 
 class NewDocument(DocumentFields):
-    id = fields.String(required=True)
+    id = fields.String(required=True, validate=[validate.Length(min=1, max=300), validate.Regexp(DOC_ID_PATTERN)])
 
     @validates("id")
     def _valid_id(self, value: str, **kwargs: Any) -> None:
@@ -68,6 +75,8 @@ def _checked_id(doc_id: str) -> str:
 
 def _store(doc_id: str, data: dict[str, Any]) -> tuple[Document, bool]:
     meta = {k: data.get(k) for k in ("title", "date", "source", "url", "lang")}
+    if meta["date"] is not None:
+        meta["date"] = meta["date"].isoformat()
     return services().library.put(doc_id, data["text"], meta, current_app.config["WRITE_WAIT_SECONDS"])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,7 @@ def changes() -> Any:
     try:
         found = changes_since(_path(), since)
     except HistoryUnavailable as exc:
-        raise ApiError(400, "bad_arguments", f"cannot compare with {since!r}: {exc}") from None
+        raise ApiError(404, "no_history", f"no glossary version to compare with at {since!r}: {exc}") from None
     return cached_json({"since": since, "base": found["base"][0] if found["base"] else None,
                         "added": found["added"], "changed": found["changed"], "removed": found["removed"]})
 
@@ -126,7 +127,7 @@ def import_csv() -> Any:
     except GlossaryInvalid as exc:
         raise ApiError(422, "invalid_glossary", "the import would make the glossary invalid",
                        {"problems": [p.as_dict() for p in exc.problems]}) from None
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, TypeError, csv.Error) as exc:
         raise ApiError(400, "bad_csv", f"the CSV cannot be applied: {exc}") from None
     written = False
     if not args["dry_run"] and diff:

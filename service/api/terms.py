@@ -16,10 +16,17 @@ from service.state import services
 
 bp = Blueprint("terms", __name__, url_prefix="/api")
 
-DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 # -- arguments ---------------------------------------------------------------------------
+class IsoDate(fields.Date):
+    """A date argument (OpenAPI format `date`), handed on as its YYYY-MM-DD text."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).isoformat()
+
+
+
 class PageArgs(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
@@ -33,8 +40,8 @@ class TermListArgs(PageArgs):
 
 class PassageArgs(PageArgs):
     doc = fields.String(validate=validate.Length(min=1, max=300))
-    since = fields.String(validate=validate.Regexp(DATE, error="a date like 2025-05-22"))
-    until = fields.String(validate=validate.Regexp(DATE, error="a date like 2025-05-22"))
+    since = IsoDate()
+    until = IsoDate()
     lang = fields.String(validate=validate.Length(min=2, max=12))
     source = fields.String(validate=validate.Length(min=1, max=300))
     sort = fields.String(load_default="newest", validate=validate.OneOf(list(SORTS)))

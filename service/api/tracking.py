@@ -12,15 +12,15 @@ from index.candidates import Candidate, find_candidates
 from index.store import PassageFilter
 from index.tracking import INTERVALS, cooccurring, deprecated_usage, movements, trend
 from service.api.common import cached_json, get_term_or_404, hit_json, parse_args
+from service.api.terms import IsoDate
 from service.state import services
 
 bp = Blueprint("tracking", __name__, url_prefix="/api")
-DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 class FilterArgs(Schema):
-    since = fields.String(validate=validate.Regexp(DATE, error="a date like 2025-05-22"))
-    until = fields.String(validate=validate.Regexp(DATE, error="a date like 2025-05-22"))
+    since = IsoDate()
+    until = IsoDate()
     lang = fields.String(validate=validate.Length(min=2, max=12))
     source = fields.String(validate=validate.Length(min=1, max=300))
 

@@ -1,4 +1,4 @@
-"""A real PostgreSQL server in a temporary folder, for the tests (started as `postgres`)."""
+"""A real PostgreSQL server in a temporary folder, for tests and benchmarks (run as `postgres`)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,64 @@
+"""Property tests (hypothesis) for the matcher and annotate: spans are always right."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from index.glossary import load_glossary
+from index.matcher import Matcher, label_forms
+from index.text import fold_label
+from tests.conftest import ROOT
+
+GLOSSARY = load_glossary(ROOT / "glossary.yaml")
+MATCHER = Matcher(GLOSSARY.terms)
+REVERSED = Matcher(tuple(reversed(GLOSSARY.terms)))
+FORMS = {t.id: {fold_label(f).replace(" ", "") for lb in t.labels for f, _ in label_forms(lb)} for t in GLOSSARY.terms}
+LABELS = sorted({f for t in GLOSSARY.terms for lb in t.labels for f, _ in label_forms(lb)})
+ODD = ["\u200b", "\u200d", "\u00ad", "\ufeff", "😀", "👩‍💻", "\u202e", "שלום", "مرحبا", "\u0301", "İ", "ß", "ﬁ", "\t", "\n\n",
+       "  ", "-", "’", "'", "을", "의", "、", "。", "\U0001F1F0\U0001F1F7"]
+
+texts = st.lists(st.one_of(st.sampled_from(LABELS), st.sampled_from(ODD), st.text(max_size=12)), max_size=12).map(" ".join)
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def check_spans(text: str) -> None:
+    previous_end = 0
+    for m in MATCHER.match(text):
+        assert 0 <= previous_end <= m.start < m.end <= len(text)
+        previous_end = m.end
+        surface = fold_label(text[m.start:m.end]).replace(" ", "")
+        assert surface in FORMS[m.term], (text, m)
+
+
+@SETTINGS
+@given(texts)
+def test_spans_lie_inside_the_text_and_point_at_a_label_form(text: str) -> None:
+    check_spans(text)
+
+
+@SETTINGS
+@given(texts)
+def test_results_do_not_depend_on_the_order_of_terms(text: str) -> None:
+    assert MATCHER.match(text) == REVERSED.match(text)
+
+
+@SETTINGS
+@given(texts, st.sampled_from(["NFC", "NFD", "NFKC", "NFKD"]))
+def test_any_normal_form_is_matched_without_misplaced_spans(text: str, form: str) -> None:
+    check_spans(unicodedata.normalize(form, text))
+
+
+@SETTINGS
+@given(st.sampled_from(LABELS), st.sampled_from(["NFC", "NFD"]))
+def test_a_label_in_any_canonical_form_still_matches(label: str, form: str) -> None:
+    text = unicodedata.normalize(form, f"x {label} y")
+    assert MATCHER.match(text), text
+
+
+@SETTINGS
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_arbitrary_unicode_never_crashes(text: str) -> None:
+    check_spans(text)

@@ -1,0 +1,250 @@
+"""Reliability and security: API fuzzing, kill -9, two writers, bad glossary saves, hostile
+input, static security checks, and a bounded soak. `make test-slow` runs the long versions
+(RELIABILITY_FULL=1: a 60 s soak, five kill -9 rounds); CI runs the short ones."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+
+from bench.synth import generate
+from index.corpus import read_corpus
+from index.errors import GlossaryInvalid
+from index.glossary import load_glossary
+from index.library import Library
+from index.live import LiveGlossary
+from index.store import Store
+from index.whoosh_backend import WhooshIndex, rebuild
+from service.api import common
+from tests.conftest import ROOT, TOKEN, Gunicorn
+from tests.soak import soak
+
+FULL = os.environ.get("RELIABILITY_FULL") == "1"
+
+
+# -- API fuzzing ---------------------------------------------------------------------------
+@pytest.fixture
+def api_schema(glossary_file: Path, corpus_dir: Path, index_dir: Path) -> Any:
+    """Fuzzed on the default backend: the API layer above the index is the same code on both."""
+    from service import create_app
+
+    app = create_app({"GLOSSARY_PATH": str(glossary_file), "CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir),
+                      "WRITE_TOKEN": TOKEN, "GLOSSARY_POLL_SECONDS": 0.0})
+    return schemathesis.openapi.from_wsgi("/openapi.json", app)
+
+
+def test_fuzz_every_endpoint(api_schema: Any) -> None:
+    """No 5xx; status codes, content types and bodies as /openapi.json documents them.
+
+    Driven through schemathesis's own strategies (its pytest plugin does not support pytest 9).
+    """
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert len(operations) >= 20
+
+    for operation in operations:
+        @given(case=operation.as_strategy())
+        @settings(max_examples=40 if not FULL else 300, deadline=None, suppress_health_check=list(HealthCheck),
+                  derandomize=not FULL,  # CI: the same cases every run; make test-slow explores
+                  database=None)
+        def check(case: Any) -> None:
+            case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"})
+
+        check()
+
+
+# -- faults --------------------------------------------------------------------------------
+def glossary_cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "service.cli", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.fixture(scope="module")
+def big_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    corpus = tmp_path_factory.mktemp("big") / "corpus"
+    generate(load_glossary(ROOT / "glossary.yaml"), 30_000, corpus, seed=3)
+    return corpus
+
+
+def test_kill_minus_nine_during_a_rebuild(tmp_path: Path, corpus_dir: Path, glossary_file: Path, big_corpus: Path) -> None:
+    ix = tmp_path / "ix"
+    rebuild(ix, read_corpus(corpus_dir))
+    store = Store(WhooshIndex(ix), load_glossary(glossary_file))
+    library = Library(corpus_dir, store.index, ix)
+    rounds = 5 if FULL else 1
+    for round_number in range(rounds):
+        library.put(f"acked/doc-{round_number}", "An acknowledged digital twin.", {})  # acknowledged before the kill
+        before = store.counts()
+        builder = glossary_cli("build", "--rebuild", "--quiet", "--glossary", str(glossary_file), "--corpus",
+                               str(big_corpus), "--index", str(ix))
+        deadline = time.monotonic() + 60
+        while len(list(ix.glob("gen-*"))) < 2 and time.monotonic() < deadline:  # wait until it builds aside
+            time.sleep(0.02)
+        time.sleep(0.5 + 0.3 * round_number)
+        builder.send_signal(signal.SIGKILL)
+        builder.wait()
+        assert builder.stdout is not None
+        builder.stdout.close()
+        assert store.counts() == before  # readers still answer from the last complete index
+        assert {h.passage.id for h in store.hits(store.term("digital-twin"))} >= {f"acked/doc-{round_number}:1"}
+    result = subprocess.run([sys.executable, "-m", "service.cli", "build", "--rebuild", "--quiet", "--glossary",
+                             str(glossary_file), "--corpus", str(corpus_dir), "--index", str(ix)],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(list(ix.glob("gen-*"))) == 1  # the killed builds' leftovers were cleaned up
+    ids = {h.passage.doc for h in store.hits(store.term("digital-twin"))}
+    assert {f"acked/doc-{n}" for n in range(rounds)} <= ids  # no acknowledged write was lost
+
+
+def test_kill_minus_nine_during_an_incremental_update(tmp_path: Path, glossary_file: Path, big_corpus: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in sorted(big_corpus.glob("*.md"))[:1500]:
+        (corpus / path.name).write_bytes(path.read_bytes())
+    ix = tmp_path / "ix"
+    rebuild(ix, read_corpus(corpus))
+    store = Store(WhooshIndex(ix), load_glossary(glossary_file))
+    before = store.counts()
+    for path in sorted(big_corpus.glob("*.md"))[1500:3000]:  # 1,500 new documents to add
+        (corpus / path.name).write_bytes(path.read_bytes())
+    updater = glossary_cli("build", "--quiet", "--glossary", str(glossary_file), "--corpus", str(corpus), "--index", str(ix))
+    time.sleep(1.5)
+    updater.send_signal(signal.SIGKILL)
+    updater.wait()
+    assert updater.stdout is not None
+    updater.stdout.close()
+    assert store.counts() in (before, store.counts())  # either the old or the new commit, never half
+    assert store.counts().documents in (1500, 3000)
+    result = subprocess.run([sys.executable, "-m", "service.cli", "build", "--quiet", "--glossary", str(glossary_file),
+                             "--corpus", str(corpus), "--index", str(ix)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert store.counts().documents == 3000
+
+
+def test_two_writers_at_once(tmp_path: Path, glossary_file: Path, big_corpus: Path, corpus_dir: Path) -> None:
+    ix = tmp_path / "ix"
+    rebuild(ix, read_corpus(corpus_dir))
+    writers = [glossary_cli("build", "--rebuild", "--quiet", "--glossary", str(glossary_file), "--corpus", str(big_corpus),
+                            "--index", str(ix)) for _ in range(2)]
+    outputs = []
+    for w in writers:
+        out, _ = w.communicate(timeout=300)
+        outputs.append((w.returncode, out))
+    codes = sorted(code for code, _ in outputs)
+    assert codes == [0, 1], outputs
+    failed = next(out for code, out in outputs if code == 1)
+    assert "another process is writing the index" in failed
+    assert WhooshIndex(ix).counts().passages == 30_000  # the one that ran built a whole index
+
+
+def test_half_written_or_truncated_glossary_keeps_the_last_good_one(glossary_file: Path) -> None:
+    live = LiveGlossary(glossary_file, poll_seconds=0)
+    good = live.current.version
+    text = glossary_file.read_text()
+    for broken in (text[: len(text) // 2], text[: text.index("definition")], "", text + "\n  - id: [oops\n"):
+        glossary_file.write_text(broken)
+        assert live.refresh(force=True).version == good
+        assert live.problems
+    glossary_file.unlink()
+    assert live.refresh(force=True).version == good and "missing" in live.problems[0].message
+    glossary_file.write_text(text)
+    assert live.refresh(force=True).version == good and live.problems == []
+
+
+# -- hostile input ---------------------------------------------------------------------------
+def test_alias_bomb_and_50_mb_glossary_are_rejected_fast(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    bomb.write_text("\n".join(lines) + "\nterms: []\n")
+    huge = tmp_path / "huge.yaml"
+    with huge.open("w") as out:
+        out.write("terms:\n")
+        for i in range(600_000):
+            out.write(f"  - id: t{i}\n    term: term {i}\n    definition: padding padding padding padding\n")
+    assert huge.stat().st_size > 50_000_000
+    for path, message in ((bomb, "not allowed"), (huge, "larger than the limit")):
+        start = time.perf_counter()
+        with pytest.raises(GlossaryInvalid, match=message):
+            load_glossary(path)
+        assert time.perf_counter() - start < 1.0
+
+
+def test_huge_request_bodies_and_operator_queries(client: Any) -> None:
+    assert client.post("/api/annotate", data="x" * 5_000_000, content_type="text/plain").status_code == 413
+    for q in ["AND OR NOT ( ) [ ] { } ^ ~ * ? : \\ /", '"' * 50, "a" * 500, "title:x OR content:y", "NOT", "((a) OR (b)"]:
+        assert client.get("/api/search", query_string={"q": q}).status_code == 200
+
+
+# -- security --------------------------------------------------------------------------------
+def test_security_properties(app: Any, client: Any) -> None:
+    assert app.debug is False
+    assert "hmac.compare_digest" in inspect.getsource(common.require_write_token)  # constant-time token check
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
+    assert users and users[-1] not in ("root", "0")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    deps = pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["test"]
+    assert all("==" in d for d in deps), [d for d in deps if "==" not in d]
+    r = client.get("/")
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    assert client.post("/api/documents", json={"id": "x", "text": "y"},
+                       headers={"Authorization": f"Bearer {TOKEN}x"}).status_code == 401
+
+
+# -- soak ------------------------------------------------------------------------------------
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(c) for c in children]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+@pytest.fixture
+def soak_server(gunicorn_env: dict[str, str]) -> Iterator[Gunicorn]:
+    server = Gunicorn(gunicorn_env)
+    yield server
+    server.stop()
+
+
+@pytest.mark.slow
+def test_soak_mixed_reads_and_writes(soak_server: Gunicorn) -> None:
+    warm_up, seconds = (10.0, 60.0) if FULL else (6.0, 10.0)
+    first = soak(soak_server.url, TOKEN, warm_up)
+    workers = worker_pids(soak_server.process.pid)
+    assert len(workers) == 2
+    baseline = {pid: rss_mb(pid) for pid in workers}
+    second = soak(soak_server.url, TOKEN, seconds)
+    after = {pid: rss_mb(pid) for pid in workers}
+    assert first.errors == [] and second.errors == [], (first.errors + second.errors)[:5]
+    assert worker_pids(soak_server.process.pid) == workers  # no worker died or was replaced
+    for pid in workers:
+        assert after[pid] <= baseline[pid] * 1.10, f"worker {pid}: {baseline[pid]:.0f} MB -> {after[pid]:.0f} MB"
+    kept = (first.written | second.written) - first.deleted - second.deleted
+    gone = first.deleted | second.deleted
+    assert second.requests > 50 and kept
+    session = requests.Session()
+    for doc_id in sorted(kept):
+        assert session.get(f"{soak_server.url}/api/documents/{doc_id}", timeout=10).status_code == 200, doc_id
+    for doc_id in sorted(gone):
+        assert session.get(f"{soak_server.url}/api/documents/{doc_id}", timeout=10).status_code == 404, doc_id
+    print(f"soak: {first.requests + second.requests} requests, {len(kept)} documents kept, "
+          f"RSS {baseline} -> {after}")
