@@ -74,6 +74,7 @@ def apply_csv(yaml_text: str, csv_text: str) -> str:
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the file's own style: "terms:\n  - id: ..."
     data = yaml.load(yaml_text)
     terms = data["terms"]
     by_id = {t["id"]: t for t in terms}

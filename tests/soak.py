@@ -18,7 +18,8 @@ class SoakResult:
     deleted: set[str] = field(default_factory=set)
 
 
-def soak(base_url: str, token: str, seconds: float, clients: int = 4, max_requests: int = 200_000) -> SoakResult:
+def soak(base_url: str, token: str, seconds: float, clients: int = 4, max_requests: int = 200_000,
+         tag: str = "run") -> SoakResult:
     """Clients loop over reads (80%) and writes (20%) until time or the request cap runs out."""
     assert base_url.startswith(("http://127.", "http://localhost")), "soak only loopback"
     result = SoakResult()
@@ -40,7 +41,7 @@ def soak(base_url: str, token: str, seconds: float, clients: int = 4, max_reques
             n += 1
             try:
                 if rng.random() < 0.2:
-                    doc_id = f"soak/c{number}-{n}"
+                    doc_id = f"soak/{tag}-c{number}-{n}"
                     if rng.random() < 0.8 or not result.written:
                         r = session.put(f"{base_url}/api/documents/{doc_id}", headers=auth, timeout=30,
                                         json={"text": f"Soak {n}: a digital twin and GPUs.", "date": "2025-10-01"})

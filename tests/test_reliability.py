@@ -228,11 +228,11 @@ def soak_server(gunicorn_env: dict[str, str]) -> Iterator[Gunicorn]:
 @pytest.mark.slow
 def test_soak_mixed_reads_and_writes(soak_server: Gunicorn) -> None:
     warm_up, seconds = (10.0, 60.0) if FULL else (6.0, 10.0)
-    first = soak(soak_server.url, TOKEN, warm_up)
+    first = soak(soak_server.url, TOKEN, warm_up, tag="warm")
     workers = worker_pids(soak_server.process.pid)
     assert len(workers) == 2
     baseline = {pid: rss_mb(pid) for pid in workers}
-    second = soak(soak_server.url, TOKEN, seconds)
+    second = soak(soak_server.url, TOKEN, seconds, tag="main")
     after = {pid: rss_mb(pid) for pid in workers}
     assert first.errors == [] and second.errors == [], (first.errors + second.errors)[:5]
     assert worker_pids(soak_server.process.pid) == workers  # no worker died or was replaced

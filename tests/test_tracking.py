@@ -50,7 +50,8 @@ def test_period_labels() -> None:
 
 def test_usage_counts_and_first_last_seen(tracked: Store) -> None:
     usage = tracked.usage(tracked.term("digital-twin"))
-    assert (usage.passages, usage.documents, usage.first_seen, usage.last_seen) == (14, 7, "2025-01-15", "2025-06-15")
+    # 13 planted "digital twin", one "digital replica" (alias), one "virtual replica" (deprecated label)
+    assert (usage.passages, usage.documents, usage.first_seen, usage.last_seen) == (15, 7, "2025-01-15", "2025-06-15")
     usage = tracked.usage(tracked.term("ai-factory"))
     assert (usage.passages, usage.first_seen) == (8, "2025-02-15")
 
@@ -71,7 +72,7 @@ def test_yearly_and_weekly_trend(tracked: Store) -> None:
 
 def test_rising_and_falling(tracked: Store) -> None:
     moved = {m.term.id: m for m in movements(tracked, "month", window=2)}
-    assert moved["ai-factory"].count_after == 5 and moved["ai-factory"].count_before == 1
+    assert moved["ai-factory"].count_after == 5 and moved["ai-factory"].count_before == 2
     assert moved["ai-factory"].change > 0
     assert moved["digital-twin"].change < 0  # the April burst is in the earlier window
 
@@ -96,19 +97,24 @@ def test_candidates_on_the_seed_articles(seeds_dir: Path) -> None:
 
     stored = [StoredPassage(p.id, p.doc, p.ordinal, p.text, "", None, "en", None) for p in passages]
     found = [c.phrase.lower() for c in find_candidates(stored, load_glossary(ROOT / "glossary.yaml"), limit=40)]
-    for wanted in ("national ai computing power", "gpu procurement"):
-        assert wanted in found[:25], found[:25]
-    generic = [g for g in ("few months", "real world", "top priority", "simple meeting", "years to come") if g in found]
+    def rank(wanted: str) -> int:
+        return next(i for i, phrase in enumerate(found) if wanted in phrase)
+
+    assert rank("national ai computing power") < 10 and rank("gpu procurement") < 25, found[:25]
+    generic = [g for g in ("tech firms", "industry source", "business network", "trade relations", "top priority",
+                           "real world") if g in found]
+    assert generic, "some generic phrases are candidates too"
     for g in generic:
-        assert found.index(g) > found.index("gpu procurement")
+        assert found.index(g) > rank("gpu procurement"), (g, found)
     assert "sovereign ai" not in found and "ai chips" not in found  # already labels
     assert "jensen huang" not in found and "south korea" not in found  # names are not candidates
 
 
-def git(repo: Path, *args: str) -> None:
+def git(repo: Path, *args: str, date: str = "2025-01-01T10:00:00") -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
                    env={"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org", "GIT_COMMITTER_NAME": "Ada",
-                        "GIT_COMMITTER_EMAIL": "ada@example.org", "HOME": str(repo), "PATH": "/usr/bin:/bin"})
+                        "GIT_COMMITTER_EMAIL": "ada@example.org", "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date,
+                        "HOME": str(repo), "PATH": "/usr/bin:/bin"})
 
 
 def test_history_and_changes_from_git(tmp_path: Path) -> None:
@@ -118,12 +124,12 @@ def test_history_and_changes_from_git(tmp_path: Path) -> None:
     path = repo / "glossary.yaml"
     path.write_text("terms:\n  - id: gpu\n    term: GPU\n    definition: A chip.\n")
     git(repo, "add", ".")
-    git(repo, "commit", "-qm", "Add GPU", "--date=2025-01-01T10:00:00")
+    git(repo, "commit", "-qm", "Add GPU", date="2025-01-01T10:00:00")
     path.write_text("terms:\n  - id: gpu\n    term: GPU\n    definition: A graphics processor.\n"
                     "  - id: npu\n    term: NPU\n    definition: x\n")
-    git(repo, "commit", "-qam", "Better GPU definition; add NPU", "--date=2025-02-01T10:00:00")
+    git(repo, "commit", "-qam", "Better GPU definition; add NPU", date="2025-02-01T10:00:00")
     path.write_text("terms:\n  - id: gpu\n    term: GPU\n    definition: A graphics processor.\n    aliases: [graphics card]\n")
-    git(repo, "commit", "-qam", "GPU alias; drop NPU", "--date=2025-03-01T10:00:00")
+    git(repo, "commit", "-qam", "GPU alias; drop NPU", date="2025-03-01T10:00:00")
     changes = term_history(path, "gpu")
     assert [(c.kind, c.commit.message, c.fields) for c in changes] == [
         ("added", "Add GPU", ("definition", "id", "term")),
