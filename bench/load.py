@@ -147,6 +147,16 @@ def main() -> None:
             finally:
                 service.terminate()
                 service.wait()
+            if backend == "whoosh":  # the alternative worker class, for the record in gunicorn_conf.py
+                service, url = start("service:create_app()", {**backend_env, "GLOSSARY_SERVICE_WORKER_CLASS": "gthread",
+                                                               "GLOSSARY_SERVICE_THREADS": "4"})
+                try:
+                    requests.get(f"{url}/api/terms/digital-twin/passages", timeout=120)
+                    rows.append(("whoosh (gthread 2x4)", "passages",
+                                 wrk(f"{url}/api/terms/digital-twin/passages", args.seconds)))
+                finally:
+                    service.terminate()
+                    service.wait()
     finally:
         if pg:
             pg.stop()

@@ -11,7 +11,8 @@ import os
 
 bind = os.environ.get("GLOSSARY_SERVICE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GLOSSARY_SERVICE_WORKERS", multiprocessing.cpu_count()))
-worker_class = "sync"
+worker_class = os.environ.get("GLOSSARY_SERVICE_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GLOSSARY_SERVICE_THREADS", 1))
 timeout = 30
 graceful_timeout = 10
 keepalive = 2
