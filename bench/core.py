@@ -163,10 +163,13 @@ def measure_annotate(corpus: Path, glossary_path: Path) -> dict[str, float]:
     for lang, items in texts.items():
         matcher.match(items[0] if items else "")  # warm up (Kiwi loads lazily)
         size = sum(len(t.encode()) for t in items)
-        t = time.perf_counter()
-        for text in items:
-            matcher.match(text)
-        out[lang] = size / 1e6 / max(1e-9, time.perf_counter() - t)
+        best = float("inf")
+        for _ in range(3):  # best of three: throughput, not the machine's other work
+            t = time.perf_counter()
+            for text in items:
+                matcher.match(text)
+            best = min(best, time.perf_counter() - t)
+        out[lang] = size / 1e6 / max(1e-9, best)
     return out
 
 

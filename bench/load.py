@@ -51,9 +51,9 @@ def start(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
-            requests.get(url + "/healthz" if "service" in app else url + "/hello", timeout=1)
+            requests.get(url + "/healthz" if "service" in app else url + "/hello", timeout=10)
             break
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.1)
     time.sleep(4)  # both workers up, Kiwi loaded in the background
     return process, url
@@ -147,6 +147,17 @@ def main() -> None:
             finally:
                 service.terminate()
                 service.wait()
+            if backend == "whoosh":  # without the response cache: every request runs the view
+                service, url = start("service:create_app()", {**backend_env, "GLOSSARY_SERVICE_RESPONSE_CACHE_SIZE": "0"})
+                try:
+                    for name in ("passages", "suggest"):
+                        target = {"passages": f"{url}/api/terms/digital-twin/passages",
+                                  "suggest": f"{url}/api/suggest?q=dig"}[name]
+                        requests.get(target, timeout=120)
+                        rows.append(("whoosh (no response cache)", name, wrk(target, args.seconds)))
+                finally:
+                    service.terminate()
+                    service.wait()
             if backend == "whoosh":  # the alternative worker class, for the record in gunicorn_conf.py
                 service, url = start("service:create_app()", {**backend_env, "GLOSSARY_SERVICE_WORKER_CLASS": "gthread",
                                                                "GLOSSARY_SERVICE_THREADS": "4"})

@@ -12,6 +12,7 @@ from werkzeug.routing import PathConverter
 
 from service.config import DEFAULTS, from_environment
 from service.errors import register_error_handlers
+from service.response_cache import ResponseCache
 from service.state import open_services, services
 
 __all__ = ["create_app"]
@@ -50,12 +51,27 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     register_error_handlers(app, html_renderer=pages.render_http_error)
 
+    cache = ResponseCache(app.config["RESPONSE_CACHE_SIZE"])
+
     @app.before_request
-    def _pick_up_changes() -> None:
+    def _pick_up_changes() -> Any:
         # Cheap when nothing changed: a throttled stat of glossary.yaml and a look at the index.
         svc = services()
         g.glossary = svc.live.refresh()
         g.index_version = svc.store.index.version()
+        if request.method == "GET" and request.path.startswith("/api/"):
+            g.cache_key = (request.full_path, g.glossary.version, g.index_version)
+            if request.headers.get("If-None-Match") is None:
+                return cache.get(g.cache_key)
+        return None
+
+    @app.after_request
+    def _remember(response: Any) -> Any:
+        # Only what cached_json produced (it carries the versioned ETag) is a pure function of
+        # the key; /api/status, for one, is not.
+        if "cache_key" in g and "ETag" in response.headers and request.headers.get("If-None-Match") is None:
+            cache.put(g.cache_key, response)
+        return response
 
     @app.after_request
     def _security_headers(response: Any) -> Any:

@@ -16,9 +16,10 @@ DEFAULTS: dict[str, Any] = {
     "WRITE_WAIT_SECONDS": 10.0,
     "MAX_PAGE_SIZE": 1000,
     "BASE_URI": "https://glossary.example/terms/",  # SKOS concept URIs are BASE_URI + term id
+    "RESPONSE_CACHE_SIZE": 512,  # GET /api/ responses kept per worker, keyed by glossary and index versions
 }
 
-_INTS = {"MAX_CONTENT_LENGTH", "MAX_PAGE_SIZE"}
+_INTS = {"MAX_CONTENT_LENGTH", "MAX_PAGE_SIZE", "RESPONSE_CACHE_SIZE"}
 _FLOATS = {"GLOSSARY_POLL_SECONDS", "WRITE_WAIT_SECONDS"}
 
 

@@ -259,3 +259,14 @@ def test_openapi_lists_every_api_route(app: Any, spec: dict[str, Any]) -> None:
 def test_api_docs_page(client: Any) -> None:
     r = client.get("/api/docs")
     assert r.status_code == 200 and "GET /api/terms/{term_id}/passages" in r.get_data(as_text=True)
+
+
+def test_response_cache_follows_the_versions(client: Any, glossary_file: Path) -> None:
+    first = client.get("/api/terms/gpu/passages")
+    again = client.get("/api/terms/gpu/passages")
+    assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"]
+    client.put("/api/documents/cache-test", json={"text": "One more GPU."}, headers=AUTH)
+    after_write = client.get("/api/terms/gpu/passages").get_json()
+    assert after_write["total"] == first.get_json()["total"] + 1  # a write changes the index version
+    glossary_file.write_text(glossary_file.read_text().replace("    term: GPU\n", "    term: GPU\n    aliases: [one more]\n"))
+    assert client.get("/api/terms/gpu/passages").headers["ETag"] != first.headers["ETag"]

@@ -13,16 +13,27 @@ from index.store import Hit
 from service.errors import ApiError
 
 
-def parse_args(schema: Schema) -> dict[str, Any]:
-    """Query arguments validated by `schema`, or a 400 naming each bad one."""
+_SCHEMAS: dict[type[Schema], Schema] = {}
+
+
+def _schema(cls: type[Schema]) -> Schema:
+    # One instance per schema class: building a marshmallow schema costs more than using it.
+    found = _SCHEMAS.get(cls)
+    if found is None:
+        found = _SCHEMAS[cls] = cls()
+    return found
+
+
+def parse_args(cls: type[Schema]) -> dict[str, Any]:
+    """Query arguments validated by schema `cls`, or a 400 naming each bad one."""
     try:
-        return schema.load(request.args)  # type: ignore[no-any-return]
+        return _schema(cls).load(request.args)  # type: ignore[no-any-return]
     except ValidationError as exc:
         raise ApiError(400, "bad_arguments", "invalid query arguments", exc.messages) from None
 
 
-def parse_json_body(schema: Schema, partial: bool = False) -> dict[str, Any]:
-    """A JSON body validated by `schema`: 415 if not JSON, 400 if malformed, 422 if invalid."""
+def parse_json_body(cls: type[Schema], partial: bool = False) -> dict[str, Any]:
+    """A JSON body validated by schema `cls`: 415 if not JSON, 400 if malformed, 422 if invalid."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
     data = request.get_json(silent=True)
@@ -31,7 +42,7 @@ def parse_json_body(schema: Schema, partial: bool = False) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(422, "unprocessable", "the body must be a JSON object")
     try:
-        return schema.load(data, partial=partial)  # type: ignore[no-any-return]
+        return _schema(cls).load(data, partial=partial)  # type: ignore[no-any-return]
     except ValidationError as exc:
         raise ApiError(422, "unprocessable", "the body has invalid fields", exc.messages) from None
 

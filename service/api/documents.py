@@ -93,7 +93,7 @@ def get_document(doc_id: str) -> Any:
 def create_document() -> Any:
     """Add a document; 409 if the id is taken (use PUT to replace)."""
     require_write_token()
-    data = parse_json_body(NewDocument())
+    data = parse_json_body(NewDocument)
     if services().store.index.get_document(data["id"]) is not None:
         raise ApiError(409, "conflict", f"document {data['id']!r} exists; PUT replaces it")
     doc, _ = _store(data["id"], data)
@@ -107,7 +107,7 @@ def replace_document(doc_id: str) -> Any:
     """Create or replace a document: durable and visible to every worker on return."""
     require_write_token()
     _checked_id(doc_id)
-    data = parse_json_body(DocumentFields())
+    data = parse_json_body(DocumentFields)
     doc, created = _store(doc_id, data)
     return cached_json(document_json(doc), 201 if created else 200)
 

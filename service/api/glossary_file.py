@@ -88,7 +88,7 @@ def history(term_id: str) -> Any:
 @bp.get("/changes")
 def changes() -> Any:
     """Terms added, changed or removed since a date or a commit."""
-    since = parse_args(ChangesArgs())["since"]
+    since = parse_args(ChangesArgs)["since"]
     try:
         found = changes_since(_path(), since)
     except HistoryUnavailable as exc:
@@ -100,7 +100,7 @@ def changes() -> Any:
 @bp.get("/export")
 def export() -> Any:
     """The glossary as CSV, or SKOS in Turtle or JSON-LD."""
-    args = parse_args(ExportArgs())
+    args = parse_args(ExportArgs)
     glossary = services().store.glossary
     if args["format"] == "csv":
         return Response(to_csv(glossary), mimetype="text/csv",
@@ -114,7 +114,7 @@ def export() -> Any:
 def import_csv() -> Any:
     """Apply a CSV (as exported) to glossary.yaml: a dry run shows the diff; otherwise it writes."""
     require_write_token()
-    args = parse_args(ImportArgs())
+    args = parse_args(ImportArgs)
     if request.mimetype != "text/csv":
         raise ApiError(415, "unsupported_media_type", "send the CSV as text/csv")
     try:

@@ -149,7 +149,7 @@ def term_detail(term: Term) -> dict[str, Any]:
 @bp.get("/terms")
 def list_terms() -> Any:
     """All terms, paged, filterable by tag, status and language."""
-    args = parse_args(TermListArgs())
+    args = parse_args(TermListArgs)
     found = services().store.terms(args.get("tag"), args.get("status"), args.get("lang"))
     limit, offset = args["limit"], args["offset"]
     return cached_json({"total": len(found), "terms": [term_summary(t) for t in found[offset : offset + limit]],
@@ -166,7 +166,7 @@ def get_term(term_id: str) -> Any:
 def term_passages(term_id: str) -> Any:
     """The passages that use a term, newest documents first, paged and filterable."""
     term = get_term_or_404(term_id)
-    args = parse_args(PassageArgs())
+    args = parse_args(PassageArgs)
     limit = min(args["limit"], current_app.config["MAX_PAGE_SIZE"])
     where = PassageFilter(args.get("doc"), args.get("since"), args.get("until"), args.get("lang"), args.get("source"))
     total, hits = services().store.term_passages(term, where, args["sort"], limit, args["offset"])

@@ -90,7 +90,7 @@ class AnnotateOut(Schema):
 @bp.get("/lookup")
 def lookup() -> Any:
     """Resolve a label in any form to its term; 404 with did-you-mean suggestions otherwise."""
-    query = parse_args(LookupArgs())["label"]
+    query = parse_args(LookupArgs)["label"]
     result = services().store.lookup(query)
     if result.term is None:
         raise ApiError(404, "not_found", f"no term has the label {query!r}",
@@ -102,7 +102,7 @@ def lookup() -> Any:
 @bp.get("/suggest")
 def suggest() -> Any:
     """Autocomplete over all labels (at most 10)."""
-    args = parse_args(SuggestArgs())
+    args = parse_args(SuggestArgs)
     found = services().store.suggest(args["q"], args["limit"])
     return cached_json({"query": args["q"], "suggestions": [
         {"term": s.term.id, "label": s.label, "preferred": s.term.term} for s in found]})
@@ -111,7 +111,7 @@ def suggest() -> Any:
 @bp.get("/search")
 def search() -> Any:
     """Full-text search over passages (highlighted) and terms. Any text is a valid query."""
-    args = parse_args(SearchArgs())
+    args = parse_args(SearchArgs)
     result = services().store.search(args["q"], args["limit"])
     return cached_json({
         "query": args["q"],
@@ -132,6 +132,6 @@ def annotate() -> Any:
         except (UnicodeDecodeError, LookupError):
             raise ApiError(400, "bad_text", "the body is not text in the declared charset (UTF-8 by default)") from None
     else:
-        text = parse_json_body(AnnotateIn())["text"]
+        text = parse_json_body(AnnotateIn)["text"]
     matches = services().store.annotate(text)
     return {"matches": [m.as_dict() for m in matches]}

@@ -12,7 +12,7 @@ from index.candidates import Candidate, find_candidates
 from index.store import PassageFilter
 from index.tracking import INTERVALS, cooccurring, deprecated_usage, movements, trend
 from service.api.common import cached_json, get_term_or_404, hit_json, parse_args
-from service.api.terms import IsoDate
+from service.api.terms import IsoDate, PassageOut
 from service.state import services
 
 bp = Blueprint("tracking", __name__, url_prefix="/api")
@@ -71,21 +71,11 @@ class TrendsOut(Schema):
     falling = fields.List(fields.Nested(MovementOut), required=True)
 
 
-class ExamplePassage(Schema):
-    doc = fields.String(required=True)
-    title = fields.String(required=True)
-    date = fields.String(allow_none=True, required=True)
-    lang = fields.String(required=True)
-    passage = fields.String(required=True)
-    text = fields.String(required=True)
-    matches = fields.List(fields.Dict(), required=True)
-
-
 class CooccurrenceOut(Schema):
     term = fields.String(required=True)
     label = fields.String(required=True)
     passages = fields.Integer(required=True)
-    example = fields.Nested(ExamplePassage, required=True)
+    example = fields.Nested(PassageOut, required=True)
 
 
 class CooccurringOut(Schema):
@@ -99,7 +89,7 @@ class DeprecatedOut(Schema):
     reason = fields.String(required=True)
     use_instead = fields.String(required=True)
     use_term = fields.String(allow_none=True, required=True)
-    passage = fields.Nested(ExamplePassage, required=True)
+    passage = fields.Nested(PassageOut, required=True)
 
 
 class DeprecatedReport(Schema):
@@ -128,7 +118,7 @@ def _filter(args: dict[str, Any]) -> PassageFilter:
 def term_trend(term_id: str) -> Any:
     """Uses per period, normalised by the corpus size of the period, with bursts."""
     term = get_term_or_404(term_id)
-    args = parse_args(TrendArgs())
+    args = parse_args(TrendArgs)
     periods = trend(services().store, term, args["interval"], _filter(args))
     return cached_json({
         "term": term.id, "interval": args["interval"],
@@ -141,7 +131,7 @@ def term_trend(term_id: str) -> Any:
 @bp.get("/trends")
 def trends() -> Any:
     """Terms rising and falling most: the last `window` periods against the `window` before."""
-    args = parse_args(TrendsArgs())
+    args = parse_args(TrendsArgs)
     moved = movements(services().store, args["interval"], args["window"], _filter(args))
 
     def out(m: Any) -> dict[str, Any]:
@@ -157,7 +147,7 @@ def trends() -> Any:
 def term_cooccurring(term_id: str) -> Any:
     """Terms that share passages with this one, with counts and an example passage each."""
     term = get_term_or_404(term_id)
-    args = parse_args(LimitArgs())
+    args = parse_args(LimitArgs)
     found = cooccurring(services().store, term, args["limit"], _filter(args))
     return cached_json({"term": term.id, "cooccurring": [
         {"term": c.term.id, "label": c.term.term, "passages": c.passages, "example": hit_json(c.example)} for c in found]})
@@ -166,7 +156,7 @@ def term_cooccurring(term_id: str) -> Any:
 @bp.get("/reports/deprecated")
 def deprecated_report() -> Any:
     """Passages that use a deprecated term or label, and what to use instead."""
-    args = parse_args(LimitArgs())
+    args = parse_args(LimitArgs)
     uses = deprecated_usage(services().store, _filter(args))
     return cached_json({"total": len(uses), "uses": [
         {"term": d.term.id, "used_label": d.used_label, "reason": d.reason, "use_instead": d.use_instead,
@@ -192,7 +182,7 @@ def candidates_for(limit: int = 50) -> list[Candidate]:
 @bp.get("/candidates")
 def candidates() -> Any:
     """Recurring phrases that are not in the glossary, best candidates first."""
-    args = parse_args(LimitArgs())
+    args = parse_args(LimitArgs)
     found = candidates_for(args["limit"])
     return cached_json({"candidates": [
         {"phrase": c.phrase, "passages": c.passages, "documents": c.documents, "rise": c.rise, "score": c.score,
