@@ -127,10 +127,10 @@ class Gunicorn:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {self.stop()}")
             try:
-                self.workers.add(requests.get(self.url + "/api/status", timeout=5).json()["worker"])
+                self.workers.add(requests.get(self.url + "/api/status", timeout=10).json()["worker"])
                 if len(self.workers) >= workers:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or busy loading (Kiwi, the index)
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"gunicorn did not start {workers} workers within 60 s")
