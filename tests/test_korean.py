@@ -93,16 +93,16 @@ def test_korean_examples_are_checked() -> None:
 
 def test_korean_and_english_through_the_api_end_to_end(server: Gunicorn) -> None:
     for label in ("디지털 트윈을", "디지털트윈", "Digital Twins", "digital-twin"):
-        r = requests.get(f"{server.url}/api/lookup", params={"label": label}, timeout=10)
+        r = requests.get(f"{server.url}/api/lookup", params={"label": label}, timeout=30)
         assert r.status_code == 200 and r.json()["term"]["id"] == "digital-twin", label
-    ko = requests.get(f"{server.url}/api/terms/digital-twin/passages", params={"lang": "ko"}, timeout=10).json()
+    ko = requests.get(f"{server.url}/api/terms/digital-twin/passages", params={"lang": "ko"}, timeout=30).json()
     assert [p["passage"] for p in ko["passages"]] == ["gamma:1"]
     text = ko["passages"][0]["text"]
     assert [text[m["start"]:m["end"]] for m in ko["passages"][0]["matches"]] == ["디지털 트윈"]
-    en = requests.get(f"{server.url}/api/terms/digital-twin/passages", params={"lang": "en"}, timeout=10).json()
+    en = requests.get(f"{server.url}/api/terms/digital-twin/passages", params={"lang": "en"}, timeout=30).json()
     assert {p["passage"] for p in en["passages"]} == {"alpha:1", "sub/beta:3"}
-    suggestions = requests.get(f"{server.url}/api/suggest", params={"q": "디지"}, timeout=10).json()["suggestions"]
+    suggestions = requests.get(f"{server.url}/api/suggest", params={"q": "디지"}, timeout=30).json()["suggestions"]
     assert suggestions[0] == {"term": "digital-twin", "label": "디지털 트윈", "preferred": "digital twin"}
-    assert requests.get(f"{server.url}/api/lookup", params={"label": "엘지트윈스"}, timeout=10).status_code == 404
-    factory = requests.get(f"{server.url}/api/terms/ai-factory/passages", timeout=10).json()
+    assert requests.get(f"{server.url}/api/lookup", params={"label": "엘지트윈스"}, timeout=30).status_code == 404
+    factory = requests.get(f"{server.url}/api/terms/ai-factory/passages", timeout=30).json()
     assert {p["passage"] for p in factory["passages"]} == {"gamma:1", "alpha:2"}

@@ -97,11 +97,11 @@ def test_many_hosts_share_documents_and_glossary_edits(postgres: PostgresServer,
     try:
         a, b, c = hosts
         r = requests.put(f"{a.url}/api/documents/shared/one", json={"text": "A GPU cluster for a digital twin."},
-                         headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+                         headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
         assert r.status_code == 201
         for host in (b, c):  # visible on every host as soon as the write returned
-            assert requests.get(f"{host.url}/api/documents/shared/one", timeout=10).status_code == 200
-            passages = requests.get(f"{host.url}/api/terms/digital-twin/passages?doc=shared/one", timeout=10).json()
+            assert requests.get(f"{host.url}/api/documents/shared/one", timeout=30).status_code == 200
+            passages = requests.get(f"{host.url}/api/terms/digital-twin/passages?doc=shared/one", timeout=30).json()
             assert passages["total"] == 1
         edited = tmp_path / "a" / "glossary.yaml"
         edited.write_text(edited.read_text().replace("    term: GPU\n", "    term: GPU\n    aliases: [graphics chip]\n"))
@@ -109,11 +109,11 @@ def test_many_hosts_share_documents_and_glossary_edits(postgres: PostgresServer,
         pending = {b.url, c.url}
         while pending and time.monotonic() - start < 2.0:
             for url in list(pending):
-                if requests.get(f"{url}/api/lookup?label=graphics%20chips", timeout=5).status_code == 200:
+                if requests.get(f"{url}/api/lookup?label=graphics%20chips", timeout=30).status_code == 200:
                     pending.discard(url)
             time.sleep(0.05)
         assert not pending, "every host serves the edit within 2 s"
-        assert requests.get(f"{a.url}/api/status", timeout=5).json()["index"]["backend"] == "postgresql"
+        assert requests.get(f"{a.url}/api/status", timeout=30).json()["index"]["backend"] == "postgresql"
     finally:
         for host in hosts:
             host.stop()
