@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
-APT_PACKAGES := chromium postgresql-15 wrk
+APT_PACKAGES := chromium fonts-nanum postgresql-15 wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-fast test-slow bench index install system-deps clean
