@@ -49,12 +49,15 @@ def start(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "service" / "gunicorn_conf.py"), app],
                                cwd=ROOT, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
+    for _ in range(600):  # bounded: about a minute
         try:
             requests.get(url + "/healthz" if "service" in app else url + "/hello", timeout=10)
             break
         except requests.RequestException:
             time.sleep(0.1)
+    else:
+        process.terminate()
+        raise RuntimeError(f"{app} did not start")
     time.sleep(4)  # both workers up, Kiwi loaded in the background
     return process, url
 

@@ -89,12 +89,12 @@ def _normalise_date(value: Any) -> str | None:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value).strip()
-    if _DATE.match(text):
-        try:
-            dt.date.fromisoformat(text if len(text) == 10 else text + "-01")
-            return text if len(text) == 10 else text + "-01"
-        except ValueError:
-            pass
+    full = text if len(text) == 10 else text + "-01"  # a month (2025-05) counts from its first day
+    try:
+        if _DATE.match(text):
+            return dt.date.fromisoformat(full).isoformat()
+    except ValueError:
+        pass  # a well-formed but impossible date (2025-02-30) falls through to the error
     raise DocumentError(f"date {text!r} is not a date like 2025-05-22")
 
 

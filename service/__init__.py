@@ -85,7 +85,3 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return response
 
     return app
-
-
-def request_wants_json() -> bool:
-    return request.path.startswith("/api/")

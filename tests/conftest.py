@@ -120,19 +120,25 @@ class Gunicorn:
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "service" / "gunicorn_conf.py"), "service:create_app()"],
             cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
+        try:
+            self._wait_until_ready(workers)
+        except BaseException:
+            self.stop()  # never leave a half-started server behind
+            raise
+
+    def _wait_until_ready(self, workers: int) -> None:
         # Ready when every worker has answered once (each loads the glossary and the index).
         self.workers: set[int] = set()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.stop()}")
+                raise RuntimeError("gunicorn exited during start-up")
             try:
                 self.workers.add(requests.get(self.url + "/api/status", timeout=10).json()["worker"])
                 if len(self.workers) >= workers:
                     return
             except requests.RequestException:  # not listening yet, or busy loading (Kiwi, the index)
                 time.sleep(0.1)
-        self.stop()
         raise RuntimeError(f"gunicorn did not start {workers} workers within 60 s")
 
     def stop(self) -> str:

@@ -85,16 +85,17 @@ def test_cli_build_into_postgres_and_migrate_a_whoosh_index(postgres: PostgresSe
 
 def test_many_hosts_share_documents_and_glossary_edits(postgres: PostgresServer, database_url: str, tmp_path: Path,
                                                        glossary_file: Path, corpus_dir: Path) -> None:
-    hosts = []
-    for name in ("a", "b", "c"):
-        folder = tmp_path / name
-        folder.mkdir()
-        shutil.copy(glossary_file, folder / "glossary.yaml")  # each host has its own checkout
-        hosts.append(Gunicorn({"DATABASE_URL": database_url, "GLOSSARY_SERVICE_GLOSSARY_PATH": str(folder / "glossary.yaml"),
-                               "GLOSSARY_SERVICE_INDEX_DIR": str(folder / "var"),
-                               "GLOSSARY_SERVICE_CORPUS_DIR": str(corpus_dir), "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN},
-                              workers=1))
+    hosts: list[Gunicorn] = []
     try:
+        for name in ("a", "b", "c"):
+            folder = tmp_path / name
+            folder.mkdir()
+            shutil.copy(glossary_file, folder / "glossary.yaml")  # each host has its own checkout
+            hosts.append(Gunicorn({"DATABASE_URL": database_url,
+                                   "GLOSSARY_SERVICE_GLOSSARY_PATH": str(folder / "glossary.yaml"),
+                                   "GLOSSARY_SERVICE_INDEX_DIR": str(folder / "var"),
+                                   "GLOSSARY_SERVICE_CORPUS_DIR": str(corpus_dir),
+                                   "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN}, workers=1))
         a, b, c = hosts
         r = requests.put(f"{a.url}/api/documents/shared/one", json={"text": "A GPU cluster for a digital twin."},
                          headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
