@@ -85,7 +85,7 @@ def _rebuild_in_background() -> None:
         threading.Thread(target=run, name="kiwi-rebuild", daemon=True).start()
 
 
-def add_user_words(words: Iterable[str], wait: bool = False) -> None:
+def add_user_words(words: Iterable[str]) -> None:
     """Register Korean labels as Kiwi user words (in the background if Kiwi is loaded)."""
     new = {w for w in words if w} - _wanted_words
     if not new:
@@ -93,14 +93,7 @@ def add_user_words(words: Iterable[str], wait: bool = False) -> None:
     _wanted_words.update(new)
     if _kiwi is None:
         return  # loaded with every wanted word on first need
-    if wait:
-        global _kiwi_words
-        with _lock:
-            _kiwi_words = frozenset(_wanted_words)
-            globals()["_kiwi"] = _new_kiwi(_kiwi_words)
-            _boundaries.cache_clear()
-    else:
-        _rebuild_in_background()
+    _rebuild_in_background()
 
 
 def particle_follows(text: str, end: int) -> bool:

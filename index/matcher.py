@@ -105,7 +105,6 @@ class Matcher:
         self._empty = not entries
         if not self._empty:
             self._automaton.make_automaton()
-        self._korean_words = korean_words
         korean.add_user_words(korean_words)
 
     def match(self, text: str) -> list[Match]:

@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 
 from index.corpus import validate_document_id
 from index.errors import DocumentError
-from index.tracking import PeriodCount, trend
+from index.tracking import PeriodCount, cooccurring, trend
 from service.api.terms import term_detail
 from service.state import services
 
@@ -86,8 +86,6 @@ def term_page(term_id: str) -> Any:
     offset = _offset()
     total, hits = store.term_passages(term, limit=PAGE_SIZE, offset=offset)
     periods = trend(store, term, "month")
-    from index.tracking import cooccurring
-
     return render_template(
         "term.html", term=term, detail=term_detail(term), hits=hits, total=total, offset=offset,
         page_size=PAGE_SIZE, chart=chart(periods), periods=periods, highlight=highlight,
