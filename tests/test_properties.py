@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from index.glossary import load_glossary
 from index.matcher import Matcher, label_forms
-from index.text import fold_label
+from index.text import _fold_slowly, fold, fold_label
 from tests.conftest import ROOT
 
 GLOSSARY = load_glossary(ROOT / "glossary.yaml")
@@ -62,3 +62,17 @@ def test_a_label_in_any_canonical_form_still_matches(label: str, form: str) -> N
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
 def test_arbitrary_unicode_never_crashes(text: str) -> None:
     check_spans(text)
+
+
+@SETTINGS
+@given(texts)
+def test_fast_folding_agrees_with_the_careful_path(text: str) -> None:
+    # fold() takes shortcuts (bytes.translate, regex substitutions, space-run breakpoints);
+    # each must give the text the character-by-character path gives, and map every character
+    # back inside the span that path maps it to (which covers a whole combining cluster).
+    fast, careful = fold(text), _fold_slowly(text)
+    assert fast.text == careful.text
+    for i, ch in enumerate(fast.text):
+        if ch != " ":  # a collapsed space run may end anywhere inside the run
+            (a, b), (c, d) = fast.original_span(i, i + 1), careful.original_span(i, i + 1)
+            assert c <= a < b <= d, (text, i)
