@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,18 +85,23 @@ class Library:
             self.index.write(delete=[doc_id], wait_seconds=wait_seconds)
 
     def sync(self, on_file: Callable[[Path], None] | None = None, wait_seconds: float = 0.0) -> SyncReport:
-        """Bring the index up to date with the folder: add, replace and remove documents."""
+        """Bring the index up to date with the folder: add, replace and remove documents.
+
+        One pass finds what changed (by checksum); the changed files are then read again and
+        streamed into one commit, so memory holds their ids, not their documents.
+        """
         report = SyncReport()
         if self.corpus_dir is None:
             raise DocumentError("this library has no corpus folder to sync from")
+        corpus_dir = self.corpus_dir
         with exclusive_lock(self._lock_path, wait_seconds):
             indexed = self.index.document_ids()
-            put: list[Document] = []
+            stale: list[tuple[str, Path]] = []
             seen = set()
-            for path in corpus_files(self.corpus_dir):
+            for path in corpus_files(corpus_dir):
                 if on_file:
                     on_file(path)
-                doc_id = document_id_for(self.corpus_dir, path)
+                doc_id = document_id_for(corpus_dir, path)
                 seen.add(doc_id)  # a file that cannot be read now keeps its last indexed version
                 try:
                     validate_document_id(doc_id)
@@ -106,14 +111,20 @@ class Library:
                     continue
                 if indexed.get(doc_id) == checksum_of(raw):
                     report.unchanged += 1
-                    continue
-                try:
-                    put.append(parse_document(doc_id, raw, markdown=path.suffix.lower() == ".md"))
-                except DocumentError as exc:
-                    report.skipped.append(Skipped(str(path), str(exc)))
-                    continue
-                (report.changed if doc_id in indexed else report.added).append(doc_id)
+                else:
+                    stale.append((doc_id, path))
             report.removed = sorted(set(indexed) - seen)
-            if put or report.removed:
-                self.index.write(put=put, delete=report.removed, wait_seconds=wait_seconds)
+
+            def documents() -> Iterator[Document]:
+                for doc_id, path in stale:
+                    try:
+                        doc = parse_document(doc_id, read_text_file(path), markdown=path.suffix.lower() == ".md")
+                    except DocumentError as exc:
+                        report.skipped.append(Skipped(str(path), str(exc)))
+                        continue
+                    (report.changed if doc_id in indexed else report.added).append(doc_id)
+                    yield doc
+
+            if stale or report.removed:
+                self.index.write(put=documents(), delete=report.removed, wait_seconds=wait_seconds)
         return report

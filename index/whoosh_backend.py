@@ -44,7 +44,7 @@ LOCK = "write.lock"
 WRITE_WAIT_SECONDS = 10.0
 # whoosh's in-memory posting pool per writer process: fixed, so that build memory does not
 # grow with the corpus (the pool spills sorted runs to disk when full).
-WRITER_MEMORY_MB = 32
+WRITER_MEMORY_MB = 16
 
 
 class IndexMissing(GlossaryServiceError):

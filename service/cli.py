@@ -11,7 +11,7 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from index.corpus import Skipped, corpus_files, read_corpus
+from index.corpus import Skipped, count_corpus_files, read_corpus
 from index.errors import GlossaryInvalid, GlossaryServiceError
 from index.glossary import load_glossary
 from index.library import Library
@@ -75,7 +75,7 @@ def build(glossary_path: str, corpus_dir: str, index_dir: str, full: bool, procs
     glossary = _load(glossary_path)
     if not Path(corpus_dir).is_dir():
         raise click.ClickException(f"no corpus folder {corpus_dir}")
-    total = len(corpus_files(corpus_dir))
+    total = count_corpus_files(corpus_dir)
     skipped: list[Skipped] = []
     try:
         if database_url:
@@ -248,7 +248,7 @@ def serve(glossary_path: str, corpus_dir: str, index_dir: str, host: str, port: 
     from service import create_app
 
     if not index_exists(index_dir):
-        with tqdm(total=len(corpus_files(corpus_dir)), unit="doc", desc="indexing") as bar:
+        with tqdm(total=count_corpus_files(corpus_dir), unit="doc", desc="indexing") as bar:
             rebuild(index_dir, read_corpus(corpus_dir), on_document=lambda d: bar.update())
     app = create_app({"GLOSSARY_PATH": glossary_path, "CORPUS_DIR": corpus_dir, "INDEX_DIR": index_dir})
     click.echo(f"serving on http://{host}:{port}/")

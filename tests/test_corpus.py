@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import Skipped, paragraphs, parse_document, read_corpus, validate_document_id
+from index.corpus import Skipped, corpus_files, count_corpus_files, paragraphs, parse_document, read_corpus, validate_document_id
 from index.errors import DocumentError
 
 
@@ -40,6 +40,19 @@ def test_non_utf8_and_binary_files_are_skipped_and_reported(corpus_dir: Path) ->
     reasons = {Path(s.path).name: s.reason for s in skipped}
     assert "not UTF-8" in reasons["latin1.txt"]
     assert "binary" in reasons["blob.md"]
+
+
+def test_corpus_files_walk_in_sorted_path_order_without_hidden_files_or_link_loops(tmp_path: Path) -> None:
+    for name in ["b.md", "a.md", "a/z.txt", "a/b/c.md", "a-b.md", "A.TXT", "notes.rst", ".git/x.md", "a/.draft.md"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("text\n")
+    (tmp_path / "a" / "loop").symlink_to(tmp_path, target_is_directory=True)
+    found = corpus_files(tmp_path)
+    assert not isinstance(found, list)  # lazy: one folder's names in memory at a time
+    expected = ["A.TXT", "a/b/c.md", "a/z.txt", "a-b.md", "a.md", "b.md"]
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == expected
+    assert expected == [p.as_posix() for p in sorted(Path(e) for e in expected)]  # what sorted paths give
+    assert count_corpus_files(tmp_path) == 6
 
 
 def test_huge_file_is_skipped(tmp_path: Path) -> None:

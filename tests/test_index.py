@@ -58,6 +58,15 @@ def test_incremental_update_adds_changes_and_removes(store: Store, corpus_dir: P
     assert library.sync().unchanged == 3  # nothing left to do
 
 
+def test_sync_skips_and_reports_a_document_that_does_not_parse(store: Store, corpus_dir: Path, index_dir: Path) -> None:
+    (corpus_dir / "bad.md").write_text("---\ndate: someday\n---\nA GPU.\n")
+    (corpus_dir / "good.md").write_text("---\ndate: 2025-06-01\n---\nA GPU.\n")
+    report = Library(corpus_dir, store.index, index_dir).sync()
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    assert report.added == ["good"] and "date" in reasons["bad.md"]
+    assert passage_ids(store, "gpu") == ["good:1", "alpha:2", "sub/beta:2"]
+
+
 def test_unreadable_file_keeps_its_last_indexed_version(store: Store, corpus_dir: Path, index_dir: Path) -> None:
     (corpus_dir / "alpha.md").write_bytes(b"\xff\xfe broken")
     report = Library(corpus_dir, store.index, index_dir).sync()
