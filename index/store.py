@@ -2,8 +2,9 @@
 
 Every view (JSON or HTML) goes through these methods, so the two never disagree. A term's
 passages are found as: index candidates that contain the words of one of its labels, then
-confirmed, with spans, by that term's own matcher. Results are cached per index version and
-per term's match signature, so a glossary edit recomputes only the terms it touched.
+confirmed, with spans, by the glossary's matcher. Results are cached per index version and
+per term's match signature, so a glossary edit recomputes only the terms it touched. A term
+whose candidates are much of the corpus triggers one pass that caches every term at once.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from index.matcher import Match, Matcher
 from index.text import fold, fold_label, highlight_words, is_hangul, query_keys, search_words, word_key
 
 MAX_SUGGESTIONS = 10
+# A term lookup that finds more candidate passages than this share of the corpus (and at
+# least the minimum) switches to one pass that finds every term's passages.
+_CORPUS_PASS_SHARE = 0.25
+_MIN_PASS_BUDGET = 2000
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,7 @@ class Store:
         self._vocab = _vocabulary(glossary)
         self._hits: dict[str, list[Hit]] = {}
         self._hits_version = ""
+        self._corpus_pass_version = ""
         self._lock = threading.Lock()
 
     # -- glossary ------------------------------------------------------------------------
@@ -200,17 +206,45 @@ class Store:
             cached = self._hits.get(signature)
         if cached is not None:
             return cached
+        # A term whose candidates are a large share of the corpus costs about a corpus pass on
+        # its own; the matcher finds every term in that pass, so do it once for them all, at
+        # most once per index version (after a start or a write). Terms that a later glossary
+        # edit touches are looked up one by one, which keeps an edit's first lookup short.
+        budget = max(_MIN_PASS_BUDGET, int(self.index.counts().passages * _CORPUS_PASS_SHARE))
+        with self._lock:
+            pass_pays = self._corpus_pass_version != version and vocab.signatures.get(term.id) == signature
         key_sets = [query_keys(label.text) for label in term.labels]
         found = []
-        for passage in self.index.candidates(key_sets):
+        for n, passage in enumerate(self.index.candidates(key_sets)):
+            if n >= budget and pass_pays:
+                return self._match_corpus(vocab, version)[signature]
             matches = tuple(m for m in vocab.matcher.match(passage.text) if m.term == term.id)
             if matches:
                 found.append(Hit(passage, matches))
         found.sort(key=SORTS["newest"])
-        with self._lock:
-            if self._hits_version == version:
-                self._hits[signature] = found
+        self._remember(version, {signature: found})
         return found
+
+    def _match_corpus(self, vocab: _Vocabulary, version: str) -> dict[str, list[Hit]]:
+        """Every term's hits from one pass over every passage; cached for every term."""
+        with self._lock:
+            self._corpus_pass_version = version
+        by_term: dict[str, list[Hit]] = {t.id: [] for t in vocab.glossary.terms}
+        for passage in self.index.all_passages():
+            matches = vocab.matcher.match(passage.text)
+            for term_id in {m.term for m in matches}:
+                by_term[term_id].append(Hit(passage, tuple(m for m in matches if m.term == term_id)))
+        found = {}
+        for term_id, hits in by_term.items():
+            hits.sort(key=SORTS["newest"])
+            found[vocab.signatures[term_id]] = hits
+        self._remember(version, found)
+        return found
+
+    def _remember(self, version: str, found: dict[str, list[Hit]]) -> None:
+        with self._lock:
+            if self._hits_version == version:  # not if a write came in meanwhile
+                self._hits.update(found)
 
     def term_passages(self, term: Term, where: PassageFilter = PassageFilter(), sort: str = "newest",
                       limit: int = 20, offset: int = 0) -> tuple[int, list[Hit]]:

@@ -138,3 +138,32 @@ def test_seed_articles_exact_passages_per_term(seeds_dir: Path, tmp_path: Path) 
     plural = [m for h in store.hits(store.term("digital-twin")) for m in h.matches if m.rule == "inflection"]
     assert {h.passage.text[m.start:m.end] for h in store.hits(store.term("digital-twin")) for m in h.matches} >= {"digital twins"}
     assert plural
+
+
+def test_one_corpus_pass_gives_every_term_the_hits_its_own_lookup_gives(
+        seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A broad term's lookup switches to one pass that fills every term's cache; both ways
+    # must give the same passages and spans for every term.
+    documents = [*read_corpus(seeds_dir), *read_corpus(ROOT / "corpus")]
+    rebuild(tmp_path / "ix", documents)
+    glossary = load_glossary(ROOT / "glossary.yaml")
+
+    def every_term(store: Store) -> dict[str, list[tuple[str, tuple[tuple[int, int], ...]]]]:
+        return {t.id: [(h.passage.id, tuple((m.start, m.end) for m in h.matches)) for h in store.hits(t)]
+                for t in glossary.terms}
+
+    monkeypatch.setattr("index.store._MIN_PASS_BUDGET", 10**9)
+    one_by_one = every_term(Store(WhooshIndex(tmp_path / "ix"), glossary))
+    monkeypatch.setattr("index.store._MIN_PASS_BUDGET", 0)
+    store = Store(WhooshIndex(tmp_path / "ix"), glossary)
+    store.hits(glossary.get("gpu"))
+    assert len(store._hits) == len(glossary.terms)  # one lookup cached every term
+    in_one_pass = every_term(store)
+    assert in_one_pass == one_by_one
+    assert sum(len(v) for v in one_by_one.values()) > 50  # the corpora do use the glossary
+    # After a glossary edit most terms stay cached: the edited term is looked up on its own.
+    edited = parse_glossary((ROOT / "glossary.yaml").read_text().replace(
+        "    aliases: [AI sovereignty]", "    aliases: [AI sovereignty, sovereign compute]"))
+    store.use_glossary(edited)
+    monkeypatch.setattr(store.index, "all_passages", lambda: pytest.fail("a corpus pass after a one-term edit"))
+    assert [p for p, _ in every_term(store)["sovereign-ai"]] == [p for p, _ in one_by_one["sovereign-ai"]]
