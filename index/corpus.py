@@ -105,7 +105,7 @@ def split_front_matter(raw: str) -> tuple[dict[str, Any], str]:
     if not found:
         return {}, raw
     try:
-        data, _ = parse_yaml(found.group(1), max_bytes=64_000)
+        data, _ = parse_yaml(found.group(1), max_bytes=64_000, fast=True)
     except YamlRejected as exc:
         raise DocumentError(f"front matter: {exc}") from None
     if data is None:
