@@ -229,15 +229,13 @@ class Store:
         """Every term's hits from one pass over every passage; cached for every term."""
         with self._lock:
             self._corpus_pass_version = version
+        used = [(p, ms) for p in self.index.all_passages() if (ms := vocab.matcher.match(p.text))]
+        used.sort(key=lambda pair: pair[0].sort_key_newest_first())  # once, not once per term
         by_term: dict[str, list[Hit]] = {t.id: [] for t in vocab.glossary.terms}
-        for passage in self.index.all_passages():
-            matches = vocab.matcher.match(passage.text)
-            for term_id in {m.term for m in matches}:
+        for passage, matches in used:
+            for term_id in dict.fromkeys(m.term for m in matches):
                 by_term[term_id].append(Hit(passage, tuple(m for m in matches if m.term == term_id)))
-        found = {}
-        for term_id, hits in by_term.items():
-            hits.sort(key=SORTS["newest"])
-            found[vocab.signatures[term_id]] = hits
+        found = {vocab.signatures[term_id]: hits for term_id, hits in by_term.items()}
         self._remember(version, found)
         return found
 
