@@ -93,15 +93,14 @@ class Library:
         report = SyncReport()
         if self.corpus_dir is None:
             raise DocumentError("this library has no corpus folder to sync from")
-        corpus_dir = self.corpus_dir
         with exclusive_lock(self._lock_path, wait_seconds):
             indexed = self.index.document_ids()
             stale: list[tuple[str, Path]] = []
             seen = set()
-            for path in corpus_files(corpus_dir):
+            for path in corpus_files(self.corpus_dir):
                 if on_file:
                     on_file(path)
-                doc_id = document_id_for(corpus_dir, path)
+                doc_id = document_id_for(self.corpus_dir, path)
                 seen.add(doc_id)  # a file that cannot be read now keeps its last indexed version
                 try:
                     validate_document_id(doc_id)

@@ -210,13 +210,13 @@ class Store:
         # its own; the matcher finds every term in that pass, so do it once for them all, at
         # most once per index version (after a start or a write). Terms that a later glossary
         # edit touches are looked up one by one, which keeps an edit's first lookup short.
-        budget = max(_MIN_PASS_BUDGET, int(self.index.counts().passages * _CORPUS_PASS_SHARE))
         with self._lock:
             pass_pays = self._corpus_pass_version != version and vocab.signatures.get(term.id) == signature
+        budget = max(_MIN_PASS_BUDGET, int(self.index.counts().passages * _CORPUS_PASS_SHARE)) if pass_pays else -1
         key_sets = [query_keys(label.text) for label in term.labels]
         found = []
         for n, passage in enumerate(self.index.candidates(key_sets)):
-            if n >= budget and pass_pays:
+            if n == budget:
                 return self._match_corpus(vocab, version)[signature]
             matches = tuple(m for m in vocab.matcher.match(passage.text) if m.term == term.id)
             if matches:
