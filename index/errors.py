@@ -51,3 +51,7 @@ class NotFound(GlossaryServiceError):
 
 class WriterBusy(GlossaryServiceError):
     """Another process holds the index's write lock."""
+
+
+class IndexOutdated(GlossaryServiceError):
+    """The index was made by an older release; the message names the command that migrates it."""

@@ -78,6 +78,7 @@ class Glossary:
     version: str
     path: str = "glossary.yaml"
     loaded_at: float = field(default_factory=time.time)
+    text: str = field(default="", compare=False, repr=False)  # the YAML it was parsed from
     by_id: dict[str, Term] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -175,7 +176,7 @@ def parse_glossary(text: str, path: str = "glossary.yaml", check_examples: bool 
     problems.extend(_check_whole(terms, path, root, data["terms"]))
     if problems:
         raise GlossaryInvalid(problems)
-    glossary = Glossary(tuple(terms), hashlib.sha256(text.encode()).hexdigest()[:16], path)
+    glossary = Glossary(tuple(terms), hashlib.sha256(text.encode()).hexdigest()[:16], path, text=text)
     if check_examples:
         problems.extend(check_examples_of(glossary))
         if problems:

@@ -56,13 +56,17 @@ class Library:
                 return path
         return None
 
+    def _indexed(self, doc_id: str) -> bool:
+        with self.index.snapshot() as snap:
+            return snap.get_document(doc_id) is not None
+
     def put(self, doc_id: str, body: str, meta: dict[str, Any], wait_seconds: float = 10.0) -> tuple[Document, bool]:
         """Create or replace a document durably; returns (document, created)."""
         validate_document_id(doc_id)
         raw = render_document(meta, body)
         with exclusive_lock(self._lock_path, wait_seconds):
             if self.corpus_dir is None:
-                created = self.index.get_document(doc_id) is None
+                created = not self._indexed(doc_id)
                 doc = parse_document(doc_id, raw)
             else:
                 path = self._existing_file(doc_id)
@@ -77,7 +81,7 @@ class Library:
         validate_document_id(doc_id)
         with exclusive_lock(self._lock_path, wait_seconds):
             path = self._existing_file(doc_id)
-            if path is None and self.index.get_document(doc_id) is None:
+            if path is None and not self._indexed(doc_id):
                 raise NotFound(f"no document {doc_id!r}")
             if path is not None:
                 path.unlink()
@@ -94,7 +98,8 @@ class Library:
         if self.corpus_dir is None:
             raise DocumentError("this library has no corpus folder to sync from")
         with exclusive_lock(self._lock_path, wait_seconds):
-            indexed = self.index.document_ids()
+            with self.index.snapshot() as snap:
+                indexed = snap.document_ids()
             stale: list[tuple[str, Path]] = []
             seen = set()
             for path in corpus_files(self.corpus_dir):

@@ -1,11 +1,10 @@
-"""A glossary file that is re-read when it changes, without ever serving a bad edit.
+"""The glossary file as it is on disk: its last good version and the problems of the current one.
 
-With a shared store (PostgreSQL), the glossary is also shared between hosts: a host that sees
-a valid edit of its own file publishes it, and every host polls the shared version row and
-loads a newer glossary from there. A version row rather than LISTEN/NOTIFY: one indexed
-single-row read every half second per worker costs nothing, needs no long-lived connection
-that must be re-established after failover, and cannot miss a notification sent while a
-worker was restarting.
+Workers watch the file so that `/api/status` can show a bad edit at once; the one background
+writer takes the last good version, re-matches what it changes and stores it with the index.
+Readers serve the glossary stored with the index, never this one directly, so a glossary and
+the postings matched with it always change together. A bad file (invalid, missing, unreadable)
+never stops anything: the last good glossary stays, and the problems are reported.
 """
 
 from __future__ import annotations
@@ -14,9 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
 from index.errors import GlossaryInvalid, Problem
 from index.glossary import Glossary, parse_glossary, read_glossary_text
@@ -25,95 +22,58 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
 
 
-class SharedGlossary(Protocol):
-    def shared_glossary_version(self) -> str | None: ...
-    def shared_glossary(self) -> tuple[str, str, float] | None: ...
-    def publish_glossary(self, version: str, text: str) -> None: ...
-
-
 class LiveGlossary:
-    """Holds the last good glossary and the problems of the file on disk, if any."""
+    """Holds the last good glossary read from the file (None before one was ever read)."""
 
-    def __init__(self, path: str | Path, on_change: Callable[[Glossary], None] | None = None,
-                 poll_seconds: float = POLL_SECONDS, shared: SharedGlossary | None = None):
+    def __init__(self, path: str | Path, poll_seconds: float = POLL_SECONDS):
         self.path = Path(path)
         self.poll_seconds = poll_seconds
-        self.on_change = on_change
-        self.shared = shared
         self._lock = threading.Lock()
         self._checked_at = 0.0
-        self._stat: tuple[int, int, int] | None = self._file_stat()
-        text = read_glossary_text(self.path)
-        self.current: Glossary = parse_glossary(text, str(self.path))  # a bad file at start-up is fatal
+        self._stat: tuple[int, int, int, int] | None = None
+        self.current: Glossary | None = None
+        self.file_mtime = 0.0  # of the file `current` was read from
         self.problems: list[Problem] = []
-        if shared is not None:
-            self._join_shared(text)
+        self.refresh(force=True)
 
-    def _join_shared(self, text: str) -> None:
-        published = self.shared.shared_glossary() if self.shared else None
-        mtime = self._stat[0] / 1e9 if self._stat else 0.0
-        if published is None or (published[0] != self.current.version and mtime > published[2]):
-            self.shared.publish_glossary(self.current.version, text)  # type: ignore[union-attr]
-        elif published[0] != self.current.version:
-            self._apply_text(published[1], "the shared glossary")
-
-    def _file_stat(self) -> tuple[int, int, int] | None:
+    def _file_stat(self) -> tuple[int, int, int, int] | None:
         try:
             st = os.stat(self.path)
         except OSError:
             return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+        return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)  # ctime: a chmod shows too
 
-    def _apply_text(self, text: str, origin: str) -> Glossary | None:
-        try:
-            glossary = parse_glossary(text, str(self.path))
-        except GlossaryInvalid as exc:
-            self.problems = exc.problems
-            log.error("glossary edit rejected (%s), still serving version %s:\n%s", origin, self.current.version, exc)
-            return None
-        self.problems = []
-        if glossary.version != self.current.version:
-            if self.on_change:
-                self.on_change(glossary)
-            self.current = glossary
-            log.info("glossary version %s loaded from %s (%d terms)", glossary.version, origin, len(glossary))
-        return glossary
-
-    def refresh(self, force: bool = False) -> Glossary:
-        """Pick up a changed file (or shared version), at most once per poll interval."""
+    def refresh(self, force: bool = False) -> Glossary | None:
+        """Pick up a changed file, at most once per poll interval."""
         now = time.monotonic()
         if not force and now - self._checked_at < self.poll_seconds:
             return self.current
         if not self._lock.acquire(blocking=False):
-            return self.current  # another thread is reloading; serve what we have
+            return self.current  # another thread is reloading; keep what we have
         try:
             self._checked_at = now
             stat = self._file_stat()
-            if stat != self._stat or force:
+            if stat != self._stat or force or self.problems:
                 self._stat = stat
-                self._reload_file(stat)
-            if self.shared is not None:
-                version = self.shared.shared_glossary_version()
-                if version and version != self.current.version:
-                    published = self.shared.shared_glossary()
-                    if published:
-                        self._apply_text(published[1], "the shared glossary")
+                self._reload(stat)
             return self.current
         finally:
             self._lock.release()
 
-    def _reload_file(self, stat: tuple[int, int, int] | None) -> None:
+    def _reload(self, stat: tuple[int, int, int, int] | None) -> None:
         if stat is None:
             self.problems = [Problem(str(self.path), None, None, None, "file is missing")]
-            log.error("glossary %s is missing; still serving version %s", self.path, self.current.version)
             return
         try:
-            text = read_glossary_text(self.path)
+            glossary = parse_glossary(read_glossary_text(self.path), str(self.path))
         except GlossaryInvalid as exc:
+            if exc.problems != self.problems:
+                log.error("glossary edit rejected, keeping version %s:\n%s",
+                          self.current.version if self.current else "(none)", exc)
             self.problems = exc.problems
-            log.error("glossary edit rejected, still serving version %s:\n%s", self.current.version, exc)
             return
-        before = self.current.version
-        glossary = self._apply_text(text, str(self.path))
-        if glossary is not None and glossary.version != before and self.shared is not None:
-            self.shared.publish_glossary(glossary.version, text)
+        self.problems = []
+        if self.current is None or glossary.version != self.current.version:
+            log.info("glossary version %s read from %s (%d terms)", glossary.version, self.path, len(glossary))
+        self.current = glossary
+        self.file_mtime = stat[0] / 1e9

@@ -1,29 +1,55 @@
-"""The PostgreSQL implementation of the passage index, for many service hosts on one database.
+"""The PostgreSQL implementation of the index, for many service hosts on one database.
 
-Same interface and same answers as whoosh: passages carry the shared analysis's keys in a
-text[] column with a GIN index; a term's candidates are the passages whose keys contain all
-keys of one of its labels, and the matcher confirms them. Writes are single transactions that
-also bump `index_state.version`, which every host reads to know when its caches are stale.
+Same model and same answers as whoosh: documents and passages (with the shared analysis's
+keys in a GIN-indexed text[] column, for the writer's candidates and for search), term
+postings (one row per term and passage), per-term counts kept beside them, and the glossary
+the postings were matched with, in `index_state`. Every write is one transaction that bumps
+`index_state.version`; a reader's snapshot is one REPEATABLE READ transaction, so a request
+sees one glossary version with the postings made with it.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
 from typing import Any
 
+import psycopg
 from psycopg import Connection, sql
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
-from index.backend import IndexCounts, PassageIndex, StoredPassage
+from index.backend import (
+    Hit, IndexState, PassageIndex, Progress, RematchReport, Snapshot, StoredPassage,
+)
 from index.corpus import Document, parse_document, passage_id
-from index.text import index_keys
+from index.errors import IndexOutdated, WriterBusy
+from index.glossary import Glossary
+from index.matcher import Match
+from index.postings import (
+    CORPUS, MATCHER_VERSION, DocMatches, DocMeta, PassageFilter, StatsDelta, TermStats, doc_meta,
+    match_document, pack_matches, unpack_matches,
+)
+from index.text import index_keys, query_keys
+from index.vocabulary import changed_labels, glossary_from_text, matcher_for
+from index.whoosh_backend import label_key
 
 MIGRATION_LOCK = 74_201_117  # pg_advisory_lock key: one migrator at a time
+WRITER_LOCK = 74_201_118  # pg_advisory_lock key: the one background writer of a deployment
 _PASSAGE_COLUMNS = "p.doc, p.ordinal, p.text, d.title, d.date, d.lang, d.source"
+_POSTING_COLUMNS = "po.doc, po.ordinal, p.text, d.title, po.date, po.lang, po.source, po.term, po.matches"
+_POSTING_FROM = "postings po JOIN passages p ON p.doc = po.doc AND p.ordinal = po.ordinal JOIN documents d ON d.id = po.doc"
+_ORDER = {
+    "newest": "po.date DESC NULLS LAST, po.doc, po.ordinal",
+    "oldest": "po.date ASC NULLS LAST, po.doc, po.ordinal",
+    "document": "po.doc, po.ordinal",
+    "matches": "jsonb_array_length(po.matches) DESC, po.date DESC NULLS LAST, po.doc, po.ordinal",
+}
+_STATE_COLUMNS = "version, glossary_text, glossary_version, glossary_updated_at, matcher_version, content_version"
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -51,14 +77,197 @@ def migrate(conn: Connection[Any]) -> list[str]:
     return applied
 
 
+def _date(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
 def _passage(row: tuple[Any, ...]) -> StoredPassage:
-    doc, ordinal, text, title, date, lang, source = row
-    return StoredPassage(passage_id(doc, ordinal), doc, ordinal, text, title, date.isoformat() if date else None,
-                         lang, source)
+    doc, ordinal, text, title, date, lang, source = row[:7]
+    return StoredPassage(passage_id(doc, ordinal), doc, ordinal, text, title, _date(date), lang, source)
+
+
+def _hit(row: tuple[Any, ...]) -> Hit:
+    return Hit(_passage(row), unpack_matches(row[7], row[8]))
+
+
+def _state(row: tuple[Any, ...]) -> IndexState:
+    _, text, version, updated_at, matcher_version, content_version = row
+    if text is None:
+        raise IndexOutdated("the database holds no term postings yet (made by an older release); "
+                            "run `glossary upgrade --database URL` to match its documents")
+    return IndexState(text, version, float(updated_at), int(matcher_version), int(content_version))
+
+
+class PostgresSnapshot(Snapshot):
+    """One REPEATABLE READ transaction on one pooled connection, for one request."""
+
+    def __init__(self, pool: ConnectionPool, stats_cache: Callable[[str, str, Callable[[], TermStats]], TermStats]):
+        self._pool = pool
+        self._conn: Connection[Any] | None = pool.getconn()
+        self._stats_cache = stats_cache
+        try:
+            self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            row = self._conn.execute(f"SELECT {_STATE_COLUMNS} FROM index_state").fetchone()
+            assert row is not None
+            self.version = f"pg.{row[0]}"
+            self.state = _state(row)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                conn.execute("ROLLBACK")
+            except psycopg.Error:
+                pass
+            self._pool.putconn(conn)
+
+    def _rows(self, query: str | sql.Composed, params: Any = ()) -> list[tuple[Any, ...]]:
+        assert self._conn is not None, "snapshot is closed"
+        return self._conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+
+    def term_stats(self, term_id: str) -> TermStats:
+        def read() -> TermStats:
+            rows = self._rows("SELECT stats FROM term_stats WHERE term = %s", (term_id,))
+            return TermStats.from_json(rows[0][0] if rows else None)
+
+        return self._stats_cache(self.version, term_id, read)
+
+    @staticmethod
+    def _where(term_id: str, where: PassageFilter) -> tuple[sql.Composed, list[Any]]:
+        parts, params = [sql.SQL("po.term = %s")], [term_id]
+        for column, op, value in (("doc", "=", where.doc), ("date", ">=", where.since), ("date", "<=", where.until),
+                                  ("lang", "=", where.lang), ("source", "=", where.source)):
+            if value:
+                parts.append(sql.SQL(f"po.{column} {op} %s"))
+                params.append(value)
+        return sql.SQL(" AND ").join(parts), params
+
+    def term_page(self, term_id: str, where: PassageFilter, sort: str, offset: int,
+                  limit: int) -> tuple[int, list[Hit]]:
+        condition, params = self._where(term_id, where)
+        if where.doc:
+            total = self._rows(sql.SQL("SELECT count(*) FROM postings po WHERE ") + condition, params)[0][0]
+        else:
+            total = sum(n for (date, lang, source), (n, _) in self.term_stats(term_id).groups.items()
+                        if where.accepts_group(date, lang, source))
+        query = (sql.SQL(f"SELECT {_POSTING_COLUMNS} FROM {_POSTING_FROM} WHERE ") + condition
+                 + sql.SQL(f" ORDER BY {_ORDER[sort]} LIMIT %s OFFSET %s"))
+        return int(total), [_hit(r) for r in self._rows(query, [*params, limit, offset])]
+
+    def shared_example(self, term_id: str, other_id: str) -> Hit | None:
+        # Walk the rarer term's postings newest first, probing the other's primary key.
+        sizes = {t: sum(g[0] for g in self.term_stats(t).groups.values()) for t in (term_id, other_id)}
+        walk, probe = (term_id, other_id) if sizes[term_id] <= sizes[other_id] else (other_id, term_id)
+        rows = self._rows(
+            "SELECT w.doc, w.ordinal FROM postings w JOIN postings o ON o.term = %s AND o.doc = w.doc "
+            "AND o.ordinal = w.ordinal WHERE w.term = %s ORDER BY w.date DESC NULLS LAST, w.doc, w.ordinal LIMIT 1",
+            (probe, walk))
+        if not rows:
+            return None
+        found = self._rows(f"SELECT {_POSTING_COLUMNS} FROM {_POSTING_FROM} "
+                           "WHERE po.term = %s AND po.doc = %s AND po.ordinal = %s", (term_id, *rows[0]))
+        return _hit(found[0]) if found else None
+
+    def cooccurrence(self, term_id: str, where: PassageFilter) -> Counter[str]:
+        if where.unfiltered:
+            return Counter(self.term_stats(term_id).cooc)
+        condition, params = self._where(term_id, where)
+        query = (sql.SQL("SELECT o.term, count(*) FROM postings po JOIN postings o ON o.doc = po.doc "
+                         "AND o.ordinal = po.ordinal AND o.term <> po.term WHERE ") + condition
+                 + sql.SQL(" GROUP BY o.term"))
+        return Counter(dict(self._rows(query, params)))  # type: ignore[arg-type]
+
+    def uses(self, term_ids: list[str], labels: list[tuple[str, str]], where: PassageFilter) -> list[Hit]:
+        if not term_ids and not labels:
+            return []
+        wanted: dict[str, set[str]] = {}
+        for term_id, label in labels:
+            wanted.setdefault(term_id, set()).add(label)
+        hits = []
+        for row in self._rows(sql.SQL(f"SELECT {_POSTING_COLUMNS} FROM {_POSTING_FROM} WHERE ")
+                              + self._uses_condition(where), self._uses_params(term_ids, labels, where)):
+            hit = _hit(row)
+            term_id = row[7]
+            if term_id in term_ids or any(m.label in wanted.get(term_id, ()) for m in hit.matches):
+                hits.append(hit)
+        hits.sort(key=lambda h: h.passage.sort_key_newest_first())
+        return hits
+
+    @staticmethod
+    def _uses_condition(where: PassageFilter) -> sql.Composed:
+        parts = [sql.SQL("(po.term = ANY(%s) OR po.labels && %s)")]
+        for column, op, value in (("doc", "=", where.doc), ("date", ">=", where.since), ("date", "<=", where.until),
+                                  ("lang", "=", where.lang), ("source", "=", where.source)):
+            if value:
+                parts.append(sql.SQL(f"po.{column} {op} %s"))
+        return sql.SQL(" AND ").join(parts)
+
+    @staticmethod
+    def _uses_params(term_ids: list[str], labels: list[tuple[str, str]], where: PassageFilter) -> list[Any]:
+        params: list[Any] = [term_ids, [label_key(t, lb) for t, lb in labels]]
+        params.extend(v for v in (where.doc, where.since, where.until, where.lang, where.source) if v)
+        return params
+
+    def search(self, groups: list[list[str]], limit: int) -> list[StoredPassage]:
+        if not groups:
+            return []
+        where = sql.SQL(" AND ").join(sql.SQL("p.keys && %s") for _ in groups)
+        query = (sql.SQL(f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc WHERE ") + where
+                 + sql.SQL(" ORDER BY d.date DESC NULLS LAST, p.doc, p.ordinal LIMIT %s"))
+        return [_passage(r) for r in self._rows(query, [*groups, limit])]
+
+    def get_document(self, doc_id: str) -> Document | None:
+        rows = self._rows("SELECT body, markdown FROM documents WHERE id = %s", (doc_id,))
+        return parse_document(doc_id, rows[0][0], markdown=rows[0][1]) if rows else None
+
+    def doc_matches(self, doc_id: str) -> DocMatches | None:
+        return _doc_matches(self._rows, doc_id)
+
+    def document_passages(self, doc_id: str) -> list[tuple[StoredPassage, tuple[Match, ...]]]:
+        passages = [_passage(r) for r in self._rows(
+            f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc WHERE p.doc = %s "
+            "ORDER BY p.ordinal", (doc_id,))]
+        dm = self.doc_matches(doc_id)
+        matches = dict(dm.passages) if dm else {}
+        return [(p, matches.get(p.ordinal, ())) for p in passages]
+
+    def document_ids(self) -> dict[str, str]:
+        return dict(self._rows("SELECT id, checksum FROM documents"))  # type: ignore[arg-type]
+
+    def all_passages(self) -> Iterator[StoredPassage]:
+        assert self._conn is not None
+        with self._conn.cursor(name="all_passages") as cursor:
+            cursor.itersize = 2000
+            cursor.execute(f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc "
+                           "ORDER BY p.doc, p.ordinal")
+            for row in cursor:
+                yield _passage(row)
+
+    def derived(self, name: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT content_version, computed_at, data FROM derived WHERE name = %s", (name,))
+        if not rows:
+            return None
+        return {"content_version": rows[0][0], "computed_at": rows[0][1], "data": rows[0][2]}
+
+
+def _doc_matches(rows: Callable[..., list[tuple[Any, ...]]], doc_id: str) -> DocMatches | None:
+    found = rows("SELECT date, lang, source, (SELECT count(*) FROM passages WHERE doc = %s) FROM documents "
+                 "WHERE id = %s", (doc_id, doc_id))
+    if not found:
+        return None
+    date, lang, source, passages = found[0]
+    per_passage: dict[int, list[Match]] = {}
+    for term_id, ordinal, stored in rows("SELECT term, ordinal, matches FROM postings WHERE doc = %s", (doc_id,)):
+        per_passage.setdefault(ordinal, []).extend(unpack_matches(term_id, stored))
+    return DocMatches(DocMeta(doc_id, _date(date), lang, source, int(passages)),
+                      tuple((o, tuple(sorted(ms, key=lambda m: (m.start, m.end)))) for o, ms in sorted(per_passage.items())))
 
 
 class PostgresIndex(PassageIndex):
-    """Reads and writes documents and passages in PostgreSQL through a connection pool."""
+    """Reads and writes documents, postings and counts in PostgreSQL through a connection pool."""
 
     def __init__(self, url: str, min_size: int = 1, max_size: int = 4):
         self.url = url
@@ -66,9 +275,9 @@ class PostgresIndex(PassageIndex):
                                    kwargs={"autocommit": True, "row_factory": tuple_row})
         with self.pool.connection() as conn:
             migrate(conn)
-        self._counts: tuple[str, IndexCounts] | None = None
-        self._per_date: tuple[str, dict[tuple[str, str, str | None], int]] | None = None
         self._lock = threading.Lock()
+        self._stats: dict[tuple[str, str], TermStats] = {}
+        self._writer_conn: Connection[Any] | None = None
 
     def _rows(self, query: str | sql.Composed, params: Any = ()) -> list[tuple[Any, ...]]:
         with self.pool.connection() as conn:
@@ -77,94 +286,121 @@ class PostgresIndex(PassageIndex):
     def version(self) -> str:
         return f"pg.{self._rows('SELECT version FROM index_state')[0][0]}"
 
-    def counts(self) -> IndexCounts:
-        version = self.version()
-        if self._counts and self._counts[0] == version:
-            return self._counts[1]
-        documents, passages = self._rows("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM passages)")[0]
-        self._counts = (version, IndexCounts(documents, passages))
-        return self._counts[1]
+    def snapshot(self) -> PostgresSnapshot:
+        return PostgresSnapshot(self.pool, self._cached_stats)
 
-    def passages_per_date(self) -> dict[tuple[str, str, str | None], int]:
-        version = self.version()
-        if self._per_date and self._per_date[0] == version:
-            return self._per_date[1]
-        rows = self._rows("SELECT d.date, d.lang, d.source, count(*) FROM passages p JOIN documents d ON d.id = p.doc "
-                          "WHERE d.date IS NOT NULL GROUP BY 1, 2, 3")
-        found = {(date.isoformat(), lang, source): n for date, lang, source, n in rows}
-        self._per_date = (version, found)
+    def _cached_stats(self, version: str, term_id: str, read: Callable[[], TermStats]) -> TermStats:
+        key = (version, term_id)
+        with self._lock:
+            found = self._stats.get(key)
+        if found is None:
+            found = read()
+            with self._lock:
+                if len(self._stats) >= 256:
+                    self._stats.clear()  # bounded: a few versions' worth of terms
+                self._stats[key] = found
         return found
 
-    def candidates(self, key_sets: list[list[str]]) -> Iterator[StoredPassage]:
-        key_sets = [ks for ks in key_sets if ks]
-        if not key_sets:
-            return iter(())
-        where = sql.SQL(" OR ").join(sql.SQL("p.keys @> %s") for _ in key_sets)
-        query = sql.SQL(f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc WHERE ") + where
-        return iter([_passage(r) for r in self._rows(query, key_sets)])
+    # -- writing ---------------------------------------------------------------------------
+    def _locked_state(self, conn: Connection[Any], wait_seconds: float) -> IndexState:
+        """Take the writers' row lock (one writer at a time, across hosts) and read the state."""
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, int(wait_seconds * 1000))}ms",))
+        try:
+            row = conn.execute(f"SELECT {_STATE_COLUMNS} FROM index_state FOR UPDATE").fetchone()
+        except psycopg.errors.LockNotAvailable:
+            raise WriterBusy("another process is writing the index; try again when it has finished") from None
+        assert row is not None
+        return _state(row)
 
-    def search(self, groups: list[list[str]], limit: int) -> list[tuple[StoredPassage, float]]:
-        if not groups:
-            return []
-        where = sql.SQL(" AND ").join(sql.SQL("p.keys && %s") for _ in groups)
-        query = (sql.SQL(f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc WHERE ") + where
-                 + sql.SQL(" ORDER BY d.date DESC NULLS LAST, p.doc, p.ordinal LIMIT %s"))
-        return [(_passage(r), 1.0) for r in self._rows(query, [*groups, limit])]
+    @staticmethod
+    def _copy(conn: Connection[Any], documents: list[tuple[Document, DocMatches]]) -> None:
+        if not documents:
+            return
+        with conn.cursor().copy("COPY documents (id, title, date, lang, source, url, body, checksum, markdown) "
+                                "FROM STDIN") as copy:
+            for d, _ in documents:
+                copy.write_row((d.id, d.title, d.date, d.lang, d.source, d.url, d.body, d.checksum, d.markdown))
+        with conn.cursor().copy("COPY passages (doc, ordinal, text, keys) FROM STDIN") as copy:
+            for d, _ in documents:
+                for p in d.passages:
+                    copy.write_row((d.id, p.ordinal, p.text, sorted(set(index_keys(p.text)))))
+        PostgresIndex._copy_postings(conn, [dm for _, dm in documents])
 
-    def all_passages(self) -> Iterator[StoredPassage]:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor(name="all_passages") as cursor:
-            cursor.itersize = 2000
-            cursor.execute(f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc "
-                           "ORDER BY p.doc, p.ordinal")
-            rows = [_passage(r) for r in cursor]
-        return iter(rows)
+    @staticmethod
+    def _copy_postings(conn: Connection[Any], matched: list[DocMatches], only: dict[str, set[str]] | None = None) -> None:
+        with conn.cursor().copy("COPY postings (term, doc, ordinal, date, lang, source, labels, matches) "
+                                "FROM STDIN") as copy:
+            for dm in matched:
+                meta = dm.meta
+                for term_id, hits in dm.by_term().items():
+                    if only is not None and term_id not in only.get(meta.id, ()):
+                        continue
+                    for ordinal, matches in hits:
+                        labels = sorted({label_key(term_id, m.label) for m in matches})
+                        copy.write_row((term_id, meta.id, ordinal, meta.date, meta.lang, meta.source, labels,
+                                        json.dumps(pack_matches(matches))))
 
-    def get_document(self, doc_id: str) -> Document | None:
-        rows = self._rows("SELECT body, markdown FROM documents WHERE id = %s", (doc_id,))
-        return parse_document(doc_id, rows[0][0], markdown=rows[0][1]) if rows else None
+    @staticmethod
+    def _apply_stats(conn: Connection[Any], delta: StatsDelta) -> None:
+        terms = sorted(delta.terms)
+        if not terms:
+            return
+        stored = dict(conn.execute("SELECT term, stats FROM term_stats WHERE term = ANY(%s) FOR UPDATE",
+                                   (terms,)).fetchall())  # type: ignore[arg-type]
+        for term_id in terms:
+            merged = TermStats.from_json(stored.get(term_id)).merged(delta.terms[term_id])
+            if merged.is_empty() and term_id != CORPUS:
+                conn.execute("DELETE FROM term_stats WHERE term = %s", (term_id,))
+            else:
+                conn.execute("INSERT INTO term_stats (term, stats) VALUES (%s, %s) ON CONFLICT (term) "
+                             "DO UPDATE SET stats = EXCLUDED.stats", (term_id, json.dumps(merged.to_json())))
 
-    def document_passages(self, doc_id: str) -> list[StoredPassage]:
-        return [_passage(r) for r in self._rows(
-            f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc WHERE p.doc = %s "
-            "ORDER BY p.ordinal", (doc_id,))]
-
-    def document_ids(self) -> dict[str, str]:
-        return dict(self._rows("SELECT id, checksum FROM documents"))  # type: ignore[arg-type]
+    @staticmethod
+    def _bump(conn: Connection[Any], glossary: Glossary | None = None) -> None:
+        if glossary is None:
+            conn.execute("UPDATE index_state SET version = version + 1, content_version = content_version + 1")
+        else:
+            conn.execute("UPDATE index_state SET version = version + 1, content_version = content_version + 1, "
+                         "glossary_text = %s, glossary_version = %s, glossary_updated_at = %s, matcher_version = %s",
+                         (glossary.text, glossary.version, time.time(), MATCHER_VERSION))
 
     def write(self, put: Iterable[Document] = (), delete: Iterable[str] = (), wait_seconds: float = 10.0) -> None:
         """One transaction: committed (and so durable and visible to every host) on return."""
         put, delete = list(put), list(delete)
         with self.pool.connection() as conn, conn.transaction():
-            conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(wait_seconds * 1000)}ms",))
-            ids = delete + [d.id for d in put]
+            state = self._locked_state(conn, wait_seconds)
+            matcher = matcher_for(glossary_from_text(state.glossary_text))
+            delta = StatsDelta()
+            ids = list(dict.fromkeys(delete + [d.id for d in put]))
+            for doc_id in ids:
+                old = _doc_matches(lambda q, p=(): conn.execute(q, p).fetchall(), doc_id)
+                if old is not None:
+                    delta.add(old, -1)
             if ids:
                 conn.execute("DELETE FROM documents WHERE id = ANY(%s)", (ids,))
-            self._copy(conn, put)
-            conn.execute("UPDATE index_state SET version = version + 1")
+            latest = {d.id: d for d in put}  # the last version of a document named twice
+            matched = [(d, match_document(d, matcher)) for d in latest.values()]
+            for _, dm in matched:
+                delta.add(dm, +1)
+            self._copy(conn, matched)
+            self._apply_stats(conn, delta)
+            self._bump(conn)
 
-    @staticmethod
-    def _copy(conn: Connection[Any], documents: list[Document]) -> None:
-        if not documents:
-            return
-        with conn.cursor().copy("COPY documents (id, title, date, lang, source, url, body, checksum, markdown) "
-                                "FROM STDIN") as copy:
-            for d in documents:
-                copy.write_row((d.id, d.title, d.date, d.lang, d.source, d.url, d.body, d.checksum, d.markdown))
-        with conn.cursor().copy("COPY passages (doc, ordinal, text, keys) FROM STDIN") as copy:
-            for d in documents:
-                for p in d.passages:
-                    copy.write_row((d.id, p.ordinal, p.text, sorted(set(index_keys(p.text)))))
-
-    def bulk_load(self, documents: Iterable[Document], on_document: Callable[[Document], None] | None = None,
-                  batch: int = 500) -> int:
-        """Replace the whole corpus with COPY in batches of documents; returns the count loaded."""
+    def replace_all(self, documents: Iterable[Document], glossary: Glossary,
+                    on_document: Callable[[Document], None] | None = None, batch: int = 500) -> int:
+        """Replace the whole corpus with COPY in batches, postings and counts included."""
         loaded = 0
+        matcher = matcher_for(glossary)
+        delta = StatsDelta()
         with self.pool.connection() as conn:
             with conn.transaction():
-                conn.execute("TRUNCATE documents CASCADE")
-                pending: list[Document] = []
+                conn.execute("SELECT 1 FROM index_state FOR UPDATE")
+                conn.execute("TRUNCATE documents, term_stats, derived CASCADE")
+                pending: list[tuple[Document, DocMatches]] = []
                 for doc in documents:
-                    pending.append(doc)
+                    dm = match_document(doc, matcher)
+                    delta.add(dm, +1)
+                    pending.append((doc, dm))
                     if on_document:
                         on_document(doc)
                     if len(pending) >= batch:
@@ -173,33 +409,128 @@ class PostgresIndex(PassageIndex):
                         pending = []
                 self._copy(conn, pending)
                 loaded += len(pending)
-                conn.execute("UPDATE index_state SET version = version + 1")
-            conn.execute("ANALYZE documents")
-            conn.execute("ANALYZE passages")
+                delta.terms.setdefault(CORPUS, TermStats())
+                self._apply_stats(conn, delta)
+                self._bump(conn, glossary)
+            for table in ("documents", "passages", "postings"):
+                conn.execute(f"ANALYZE {table}")  # type: ignore[call-overload]
         return loaded
 
-    # -- the glossary shared by every host --------------------------------------------------
-    def shared_glossary_version(self) -> str | None:
-        rows = self._rows("SELECT version FROM shared_glossary")
+    def rematch(self, glossary: Glossary, progress: Progress | None = None,
+                wait_seconds: float = 10.0) -> RematchReport:
+        with self.pool.connection() as conn:
+            row = conn.execute(f"SELECT {_STATE_COLUMNS} FROM index_state").fetchone()
+            assert row is not None
+            state = _state(row) if row[1] is not None else None
+        old = glossary_from_text(state.glossary_text) if state and state.matcher_version == MATCHER_VERSION else None
+        labels = changed_labels(old, glossary)
+        key_sets = [query_keys(label) for label in labels] if labels is not None else None
+        if key_sets is not None and any(not ks for ks in key_sets):
+            key_sets = None  # a label without word keys (punctuation only) cannot narrow the search
+        matcher = matcher_for(glossary)
+        checked = changed = 0
+        with self.pool.connection() as conn, conn.transaction():
+            self._locked_state_or_none(conn, wait_seconds)
+            if key_sets is None:
+                docs = [r[0] for r in conn.execute("SELECT id FROM documents ORDER BY id").fetchall()]
+            elif key_sets:
+                where = sql.SQL(" OR ").join(sql.SQL("keys @> %s") for _ in key_sets)
+                docs = [r[0] for r in conn.execute(sql.SQL("SELECT DISTINCT doc FROM passages WHERE ") + where,
+                                                   key_sets).fetchall()]
+            else:
+                docs = []
+            delta = StatsDelta()
+            rewritten: list[DocMatches] = []
+            only: dict[str, set[str]] = {}
+            for doc_id in docs:
+                checked += 1
+                old_dm = _doc_matches(lambda q, p=(): conn.execute(q, p).fetchall(), doc_id)
+                body = conn.execute("SELECT body, markdown FROM documents WHERE id = %s", (doc_id,)).fetchone()
+                if old_dm is None or body is None:
+                    continue
+                new_dm = match_document(parse_document(doc_id, body[0], markdown=body[1]), matcher)
+                if new_dm.passages != old_dm.passages:
+                    before, after = old_dm.by_term(), new_dm.by_term()
+                    terms = {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}
+                    conn.execute("DELETE FROM postings WHERE doc = %s AND term = ANY(%s)", (doc_id, sorted(terms)))
+                    only[doc_id] = terms
+                    rewritten.append(new_dm)
+                    delta.add(old_dm, -1)
+                    delta.add(new_dm, +1)
+                    changed += 1
+                if progress:
+                    progress(checked, len(docs))
+            self._copy_postings(conn, rewritten, only)
+            self._apply_stats(conn, delta)
+            if state is None:  # an upgraded database: counts for the corpus as a whole too
+                self._recount_corpus(conn)
+            self._bump(conn, glossary)
+        return RematchReport(glossary.version, checked, changed, rebuilt=key_sets is None)
+
+    def _locked_state_or_none(self, conn: Connection[Any], wait_seconds: float) -> None:
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, int(wait_seconds * 1000))}ms",))
+        try:
+            conn.execute("SELECT 1 FROM index_state FOR UPDATE")
+        except psycopg.errors.LockNotAvailable:
+            raise WriterBusy("another process is writing the index; try again when it has finished") from None
+
+    @staticmethod
+    def _recount_corpus(conn: Connection[Any]) -> None:
+        stats = TermStats()
+        for date, lang, source, passages in conn.execute(
+                "SELECT d.date, d.lang, d.source, count(p.ordinal) FROM documents d LEFT JOIN passages p "
+                "ON p.doc = d.id GROUP BY d.id").fetchall():
+            group = stats.groups.setdefault((_date(date) or "", lang, source or ""), [0, 0])
+            group[0] += passages
+            group[1] += 1
+        conn.execute("INSERT INTO term_stats (term, stats) VALUES (%s, %s) ON CONFLICT (term) "
+                     "DO UPDATE SET stats = EXCLUDED.stats", (CORPUS, json.dumps(stats.to_json())))
+
+    def store_derived(self, name: str, content_version: int, data: Any) -> None:
+        self._rows("INSERT INTO derived (name, content_version, computed_at, data) VALUES (%s, %s, %s, %s) "
+                   "ON CONFLICT (name) DO UPDATE SET content_version = EXCLUDED.content_version, "
+                   "computed_at = EXCLUDED.computed_at, data = EXCLUDED.data RETURNING name",
+                   (name, content_version, time.time(), json.dumps(data)))
+
+    # -- the deployment's one background writer ----------------------------------------------
+    def propose_glossary(self, glossary: Glossary, file_mtime: float) -> None:
+        # Every host has its own glossary.yaml: the most recently edited one wins.
+        self._rows("INSERT INTO shared_glossary (version, text, updated_at) VALUES (%s, %s, to_timestamp(%s)) "
+                   "ON CONFLICT (only_row) DO UPDATE SET version = EXCLUDED.version, text = EXCLUDED.text, "
+                   "updated_at = EXCLUDED.updated_at WHERE shared_glossary.updated_at < EXCLUDED.updated_at "
+                   "RETURNING version", (glossary.version, glossary.text, file_mtime))
+
+    def proposed_glossary(self) -> Glossary | None:
+        rows = self._rows("SELECT text FROM shared_glossary")
+        return glossary_from_text(rows[0][0]) if rows else None
+
+    def try_writer_lock(self) -> bool:
+        """Hold the deployment's background-writer lock (a session advisory lock) if it is free."""
+        if self._writer_conn is not None and not self._writer_conn.closed:
+            return True
+        conn = psycopg.connect(self.url, autocommit=True)
+        if conn.execute("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK,)).fetchone() == (True,):
+            self._writer_conn = conn
+            return True
+        conn.close()
+        return False
+
+    def publish_job(self, data: dict[str, Any]) -> None:
+        self._rows("INSERT INTO job_status (name, data) VALUES ('writer', %s) ON CONFLICT (name) "
+                   "DO UPDATE SET data = EXCLUDED.data RETURNING name", (json.dumps(data),))
+
+    def job(self) -> dict[str, Any] | None:
+        rows = self._rows("SELECT data FROM job_status WHERE name = 'writer'")
         return rows[0][0] if rows else None
 
-    def shared_glossary(self) -> tuple[str, str, float] | None:
-        rows = self._rows("SELECT version, text, extract(epoch FROM updated_at) FROM shared_glossary")
-        return (rows[0][0], rows[0][1], float(rows[0][2])) if rows else None
-
-    def publish_glossary(self, version: str, text: str) -> None:
-        self._rows("INSERT INTO shared_glossary (version, text, updated_at) VALUES (%s, %s, now()) "
-                   "ON CONFLICT (only_row) DO UPDATE SET version = EXCLUDED.version, text = EXCLUDED.text, "
-                   "updated_at = now() RETURNING version", (version, text))
-
     def close(self) -> None:
+        if self._writer_conn is not None:
+            self._writer_conn.close()
         self.pool.close()
 
 
 def wait_until_ready(url: str, seconds: float = 30.0) -> None:
     """Block until the server accepts connections (for scripts that start one)."""
-    import psycopg
-
     deadline = time.monotonic() + seconds
     while True:
         try:

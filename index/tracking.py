@@ -1,7 +1,8 @@
 """Term tracking: usage over time, bursts, co-occurrence, rising terms, deprecated usage.
 
-Every figure is computed from a term's hits (the passages that use it, with document dates)
-and from the corpus's passage counts per date, so it follows the index and the glossary.
+Every figure comes from the counts the writer keeps beside the postings (a term's passages
+and documents per date, language and source; shared passages per pair of terms) and from the
+corpus's passage counts per date, so no request reads a term's postings one by one.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 
+from index.backend import Hit
 from index.glossary import Term
-from index.store import Hit, PassageFilter, Store
+from index.postings import PassageFilter
+from index.store import Store
 
 INTERVALS = ("week", "month", "year")
 BURST_Z = 2.0  # a period is a burst when its rate is this many standard deviations above the mean
@@ -63,38 +65,35 @@ class PeriodCount:
 
 def corpus_per_period(store: Store, interval: str, where: PassageFilter = PassageFilter()) -> Counter[str]:
     counts: Counter[str] = Counter()
-    for (date, lang, source), n in store.index.passages_per_date().items():
-        if (where.lang and lang != where.lang) or (where.source and source != where.source):
-            continue
-        if (where.since and date < where.since) or (where.until and date > where.until):
-            continue
-        counts[period_of(date, interval)] += n
+    for (date, lang, source), n in store.snapshot.passages_per_date().items():
+        if where.accepts_group(date, lang, source or ""):
+            counts[period_of(date, interval)] += n
     return counts
+
+
+def term_per_period(store: Store, term: Term, interval: str,
+                    where: PassageFilter = PassageFilter()) -> tuple[Counter[str], Counter[str]]:
+    """(passages, documents) that use the term, per period (a document has one date)."""
+    passages: Counter[str] = Counter()
+    documents: Counter[str] = Counter()
+    for (date, lang, source), (p, d) in store.snapshot.term_stats(term.id).groups.items():
+        if date and where.accepts_group(date, lang, source):
+            label = period_of(date, interval)
+            passages[label] += p
+            documents[label] += d
+    return passages, documents
 
 
 def trend(store: Store, term: Term, interval: str = "month", where: PassageFilter = PassageFilter()) -> list[PeriodCount]:
     """Counts per period (all periods of the corpus, empty ones included) with bursts flagged."""
     corpus = corpus_per_period(store, interval, where)
-    hits = [h for h in store.hits(term) if h.passage.date and where.accepts(h.passage)]
-    return _trend_from(hits, corpus, interval)
-
-
-def _trend_from(hits: Iterable[Hit], corpus: Counter[str], interval: str) -> list[PeriodCount]:
-    per_period: Counter[str] = Counter()
-    docs: dict[str, set[str]] = {}
-    for hit in hits:
-        assert hit.passage.date
-        label = period_of(hit.passage.date, interval)
-        per_period[label] += 1
-        docs.setdefault(label, set()).add(hit.passage.doc)
     if not corpus:
         return []
-    periods = sorted(corpus)
-    dates_first = min(periods)
-    periods = _period_range(_first_day(dates_first, interval), _first_day(max(periods), interval), interval)
+    per_period, docs = term_per_period(store, term, interval, where)
+    periods = _period_range(_first_day(min(corpus), interval), _first_day(max(corpus), interval), interval)
     rates = [per_period[p] / corpus[p] if corpus[p] else 0.0 for p in periods]
     bursts = _bursts(rates, [per_period[p] for p in periods])
-    return [PeriodCount(p, per_period[p], len(docs.get(p, ())), corpus[p], round(r, 6), b)
+    return [PeriodCount(p, per_period[p], docs[p], corpus[p], round(r, 6), b)
             for p, r, b in zip(periods, rates, bursts, strict=True)]
 
 
@@ -130,17 +129,19 @@ class Cooccurrence:
 
 
 def cooccurring(store: Store, term: Term, limit: int = 20, where: PassageFilter = PassageFilter()) -> list[Cooccurrence]:
-    """Terms that share passages with `term`, most shared first, with an example each."""
-    mine = {h.passage.id: h for h in store.hits(term) if where.accepts(h.passage)}
+    """Terms that share passages with `term`, most shared first, with the newest shared passage each."""
+    counts = store.snapshot.cooccurrence(term.id, where)
     found = []
-    for other in store.glossary.terms:
-        if other.id == term.id or not mine:
+    for other_id, n in sorted(counts.items(), key=lambda c: (-c[1], c[0])):
+        other = store.term(other_id)
+        if other is None or n <= 0:
             continue
-        shared = [h.passage.id for h in store.hits(other) if h.passage.id in mine]
-        if shared:
-            found.append(Cooccurrence(other, len(shared), mine[shared[0]]))
-    found.sort(key=lambda c: (-c.passages, c.term.id))
-    return found[:limit]
+        example = store.snapshot.shared_example(term.id, other_id)
+        if example is not None:
+            found.append(Cooccurrence(other, n, example))
+        if len(found) >= limit:
+            break
+    return found
 
 
 @dataclass(frozen=True)
@@ -165,8 +166,7 @@ def movements(store: Store, interval: str = "month", window: int = 3,
     size_earlier = sum(corpus[p] for p in earlier) or 1
     found = []
     for term in store.glossary.terms:
-        per_period = Counter(period_of(h.passage.date, interval) for h in store.hits(term)
-                             if h.passage.date and where.accepts(h.passage))
+        per_period, _ = term_per_period(store, term, interval, where)
         after, before = sum(per_period[p] for p in recent), sum(per_period[p] for p in earlier)
         rate_after, rate_before = 1000 * after / size_recent, 1000 * before / size_earlier
         found.append(Movement(term, round(rate_before, 3), round(rate_after, 3),
@@ -188,22 +188,22 @@ class DeprecatedUse:
 def deprecated_usage(store: Store, where: PassageFilter = PassageFilter()) -> list[DeprecatedUse]:
     """Passages that use a deprecated term or a deprecated label, with what to write instead."""
     glossary = store.glossary
+    deprecated_terms = [t.id for t in glossary.terms if t.status == "deprecated"]
+    deprecated_labels = [(t.id, lb.text) for t in glossary.terms if t.status != "deprecated"
+                         for lb in t.labels if lb.status == "deprecated"]
     found = []
-    for term in glossary.terms:
-        deprecated_labels = {lb.text for lb in term.labels if lb.status == "deprecated"}
-        if term.status != "deprecated" and not deprecated_labels:
+    for hit in store.snapshot.uses(deprecated_terms, deprecated_labels, where):
+        term = glossary.get(hit.matches[0].term)
+        if term is None:
             continue
-        replacement = glossary.get(term.replaced_by) if term.replaced_by else None
-        for hit in store.hits(term):
-            if not where.accepts(hit.passage):
-                continue
-            for match in hit.matches:
-                if term.status == "deprecated":
-                    instead = replacement.term if replacement else term.term
-                    found.append(DeprecatedUse(hit, term, match.label, "deprecated term", instead, replacement or term))
-                    break
-                if match.label in deprecated_labels:
-                    found.append(DeprecatedUse(hit, term, match.label, "deprecated label", term.term, term))
-                    break
+        if term.status == "deprecated":
+            replacement = glossary.get(term.replaced_by) if term.replaced_by else None
+            instead = replacement.term if replacement else term.term
+            found.append(DeprecatedUse(hit, term, hit.matches[0].label, "deprecated term", instead, replacement or term))
+            continue
+        labels = {text for t, text in deprecated_labels if t == term.id}
+        used = next((m.label for m in hit.matches if m.label in labels), None)
+        if used is not None:
+            found.append(DeprecatedUse(hit, term, used, "deprecated label", term.term, term))
     found.sort(key=lambda d: d.hit.passage.sort_key_newest_first())
     return found

@@ -1,21 +1,34 @@
-"""The whoosh implementation of the passage index.
+"""The whoosh implementation of the index: documents, term postings and counts in one index.
 
 Layout of an index folder:
     current -> gen-<n>/   symlink to the live whoosh index
     gen-<n>/              whoosh files of one build
     write.lock            flock held by the one writer
-A rebuild writes a new gen-<n> aside and then switches `current`; readers notice the switch
-by the symlink's target and reopen. Incremental writes commit into the current generation;
-readers pick them up with whoosh's own refresh.
+A full build (or a re-match of everything) writes a new gen-<n> aside and then switches
+`current`; readers notice the switch by the symlink's target and reopen. Document writes and
+small re-matches commit into the current generation; readers pick them up with a new searcher.
+
+Records in one whoosh index, told apart by the fields they have:
+    document  doc (unique), keys (word keys of all its passages), stored body and passages
+    posting   one per (term, document): pterm, pdoc, pkey, tdate (term + date, for paging by
+              date), plabel (hashes of the labels used); stored hits [(ordinal, matches)]
+    stats     sterm (unique): a term's counts (TermStats), and the corpus's under CORPUS
+    state     skey (unique): "state" (glossary text and version, matcher version) and derived
+              data ("derived:<name>")
+Everything a reader needs is in these records: no read matches text.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import os
 import random
 import shutil
 import threading
 import time
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,15 +37,24 @@ import whoosh.index
 import whoosh.util
 from whoosh import columns
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
-from whoosh.query import And, Or, Term
+from whoosh.query import And, Every, Or, Term
 from whoosh.searching import Searcher
 from whoosh.sorting import FieldFacet, MultiFacet
 
-from index.backend import IndexCounts, PassageIndex, StoredPassage
+from index.backend import (
+    SORTS, Hit, IndexState, PassageIndex, Progress, RematchReport, Snapshot, StoredPassage,
+)
 from index.corpus import Document, parse_document, passage_id
-from index.durable import exclusive_lock, fsync_tree, replace_symlink
-from index.errors import GlossaryServiceError
-from index.text import index_keys
+from index.durable import exclusive_lock, fsync_tree, replace_symlink, write_atomically
+from index.errors import GlossaryServiceError, IndexOutdated
+from index.glossary import Glossary
+from index.matcher import Match
+from index.postings import (
+    CORPUS, MATCHER_VERSION, DocMatches, DocMeta, PassageFilter, StatsDelta, TermStats, doc_meta,
+    locate_page, match_document, pack_matches, unpack_matches,
+)
+from index.text import index_keys, query_keys
+from index.vocabulary import changed_labels, glossary_from_text, matcher_for
 
 # whoosh names segments and temporary files with the global `random` module. Anything that
 # reseeds it (hypothesis does, between examples) makes two commits pick the same segment name,
@@ -41,97 +63,495 @@ whoosh.util.random = random.SystemRandom()  # type: ignore[attr-defined]
 
 CURRENT = "current"
 LOCK = "write.lock"
+WRITER_LOCK = "writer.lock"  # held for life by the one process that does background writing
+JOB_FILE = "job.json"
 WRITE_WAIT_SECONDS = 10.0
 # whoosh's in-memory posting pool per writer process: fixed, so that build memory does not
 # grow with the corpus (the pool spills sorted runs to disk when full).
 WRITER_MEMORY_MB = 16
+# A glossary edit whose candidate documents pass this share of the corpus is re-matched into a
+# new generation built aside, so that document writes are not held up while it runs.
+# Below the minimum, one commit is quick whatever the share.
+ASIDE_SHARE = 0.3
+ASIDE_MIN_DOCUMENTS = 2000
+_STATS_CACHE = 256  # (index version, term) → counts, per process: bounded, not the corpus
 
 
 class IndexMissing(GlossaryServiceError):
     """There is no built index in the folder."""
 
 
-def passage_schema() -> Schema:
-    # One whoosh document per corpus document, its passages stored inside it. Postings are
-    # what a whoosh build spends its time on, and a document repeats most of its words from
-    # paragraph to paragraph: indexing the union of its passages' keys once costs about a
-    # third of indexing each passage. Passage-level answers come from the matcher, which
-    # checks every passage of a candidate document anyway.
+def index_schema() -> Schema:
+    # Documents are indexed whole: a document repeats most of its words from paragraph to
+    # paragraph, so indexing the union of its passages' keys once costs about a third of
+    # indexing each passage. The keys only find candidates for the writer and for search.
     return Schema(
         doc=ID(stored=True, unique=True),
-        # The shared analysis's keys, space-joined. Never scored, but scorable: at commit whoosh
-        # asks for a field's length column once per posting and, when there is none, stats the
-        # missing file every time (a third of the build). One length byte a document is cheaper.
+        # Never scored, but scorable: at commit whoosh asks for a field's length column once per
+        # posting and, when there is none, stats a missing file every time (a third of a build).
         keys=KEYWORD(scorable=True, lowercase=False),
-        title=STORED(),
-        date=STORED(),
-        lang=STORED(),
-        source=STORED(),
-        body=STORED(),
-        passages=STORED(),
+        title=STORED(), date=STORED(), lang=STORED(), source=STORED(), body=STORED(), passages=STORED(),
         meta=STORED(),
-        # Columns answer corpus-wide counts (per date, per language) without stored fields.
         date_column=COLUMN(columns.VarBytesColumn()),
-        lang_column=COLUMN(columns.VarBytesColumn()),
-        source_column=COLUMN(columns.VarBytesColumn()),
-        passages_column=COLUMN(columns.NumericColumn("I")),
+        pterm=ID(stored=True), pdoc=ID(stored=True), pkey=ID(), tdate=ID(), plabel=KEYWORD(lowercase=False),
+        hits=STORED(), pmeta=STORED(),
+        sterm=ID(unique=True), stats=STORED(),
+        skey=ID(unique=True), value=STORED(),
     )
 
 
-def _record(doc: Document) -> dict[str, Any]:
+def label_key(term_id: str, label: str) -> str:
+    return hashlib.sha1(f"{term_id}\x1f{label}".encode()).hexdigest()[:16]
+
+
+def _tdate(term_id: str, date: str | None) -> str:
+    return f"{term_id}\x1f{date or ''}"
+
+
+def _document_record(doc: Document) -> dict[str, Any]:
     keys: set[str] = set()
     for p in doc.passages:
         keys.update(index_keys(p.text))
     return {"doc": doc.id, "keys": " ".join(sorted(keys)), "title": doc.title, "date": doc.date or "",
             "lang": doc.lang, "source": doc.source or "", "body": doc.body, "passages": [p.text for p in doc.passages],
             "meta": {"url": doc.url, "checksum": doc.checksum, "markdown": doc.markdown},
-            "date_column": (doc.date or "").encode(), "lang_column": doc.lang.encode(),
-            "source_column": (doc.source or "").encode(), "passages_column": len(doc.passages)}
+            "date_column": (doc.date or "").encode()}
 
 
-def _passages(fields: dict[str, Any]) -> list[StoredPassage]:
+def _posting_records(dm: DocMatches, only: set[str] | None = None) -> Iterator[dict[str, Any]]:
+    meta = dm.meta
+    for term_id, hits in dm.by_term().items():
+        if only is not None and term_id not in only:
+            continue
+        labels = {m.label for _, matches in hits for m in matches}
+        yield {"pterm": term_id, "pdoc": meta.id, "pkey": f"{term_id}\x1f{meta.id}", "tdate": _tdate(term_id, meta.date),
+               "plabel": " ".join(sorted(label_key(term_id, lb) for lb in labels)),
+               "hits": [(ordinal, pack_matches(matches)) for ordinal, matches in hits],
+               "pmeta": (meta.id, meta.date, meta.lang, meta.source)}
+
+
+def _state_record(state: IndexState) -> dict[str, Any]:
+    return {"skey": "state", "value": state.as_json()}
+
+
+def _new_state(glossary: Glossary, content_version: int) -> IndexState:
+    return IndexState(glossary.text, glossary.version, time.time(), MATCHER_VERSION, content_version)
+
+
+def _stored_passages(fields: dict[str, Any]) -> list[StoredPassage]:
     doc = fields["doc"]
     return [StoredPassage(passage_id(doc, i), doc, i, text, fields.get("title", ""), fields.get("date") or None,
                           fields.get("lang", "en"), fields.get("source") or None)
             for i, text in enumerate(fields["passages"], 1)]
 
 
-def rebuild(index_dir: str | Path, documents: Iterable[Document], procs: int = 1,
+def _stored_document(fields: dict[str, Any]) -> Document:
+    return parse_document(fields["doc"], fields["body"], markdown=fields["meta"].get("markdown", True))
+
+
+# -- reading -----------------------------------------------------------------------------------
+class _Pin:
+    """A searcher shared by the snapshots that use it; closed when the last one lets go."""
+
+    def __init__(self, searcher: Searcher, version: str, state: IndexState | None):
+        self.searcher = searcher
+        self.version = version
+        self.state = state
+        self.users = 0
+        self.retired = False
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.retired and self.users <= 0:
+            self.searcher.close()
+
+
+def _read_stats(searcher: Searcher, term_id: str) -> TermStats:
+    fields = searcher.document(sterm=term_id)
+    return TermStats.from_json(fields["stats"] if fields else None)
+
+
+def _read_state(searcher: Searcher) -> IndexState | None:
+    fields = searcher.document(skey="state")
+    return IndexState.from_json(fields["value"]) if fields else None
+
+
+class WhooshSnapshot(Snapshot):
+    """Reads one whoosh searcher: a service's pinned view, or the writer's view of a generation."""
+
+    def __init__(self, searcher: Searcher, version: str = "", state: IndexState | None = None,
+                 owner: WhooshIndex | None = None, pin: _Pin | None = None):
+        self._searcher = searcher
+        self.version = version
+        self.state = state  # type: ignore[assignment]
+        self._owner = owner
+        self._pin = pin
+
+    def close(self) -> None:
+        if self._pin is not None and self._owner is not None:
+            with self._owner._lock:
+                self._pin.release()
+            self._pin = None
+
+    # -- records ------------------------------------------------------------------------------
+    def _records(self, query: Any) -> list[dict[str, Any]]:
+        searcher = self._searcher
+        return [searcher.stored_fields(n) for n in query.docs(searcher)]
+
+    def _doc_fields(self, doc_id: str) -> dict[str, Any] | None:
+        return self._searcher.document(doc=doc_id)  # type: ignore[no-any-return]
+
+    def term_stats(self, term_id: str) -> TermStats:
+        if self._owner is not None:
+            return self._owner._cached_stats(self.version, term_id, self._searcher)
+        return _read_stats(self._searcher, term_id)
+
+    def doc_matches(self, doc_id: str) -> DocMatches | None:
+        """A document's meta and every match in it (None if there is no such document)."""
+        fields = self._doc_fields(doc_id)
+        if fields is None:
+            return None
+        meta = DocMeta(doc_id, fields.get("date") or None, fields.get("lang", "en"), fields.get("source") or None,
+                       len(fields["passages"]))
+        per_passage: dict[int, list[Match]] = {}
+        for record in self._records(Term("pdoc", doc_id)):
+            for ordinal, stored in record["hits"]:
+                per_passage.setdefault(ordinal, []).extend(unpack_matches(record["pterm"], stored))
+        return DocMatches(meta, tuple((o, tuple(sorted(ms, key=lambda m: (m.start, m.end))))
+                                      for o, ms in sorted(per_passage.items())))
+
+    @staticmethod
+    def _light_hits(record: dict[str, Any]) -> list[tuple[tuple[Any, ...], int, tuple[Match, ...]]]:
+        """(meta, ordinal, matches) for each passage of a posting record."""
+        meta = tuple(record["pmeta"])
+        return [(meta, ordinal, unpack_matches(record["pterm"], stored)) for ordinal, stored in record["hits"]]
+
+    def _hydrate(self, light: list[tuple[tuple[Any, ...], int, tuple[Match, ...]]]) -> list[Hit]:
+        """Turn (meta, ordinal, matches) into hits with the passages' text and title."""
+        docs: dict[str, dict[str, Any] | None] = {}
+        hits = []
+        for meta, ordinal, matches in light:
+            doc_id = meta[0]
+            if doc_id not in docs:
+                docs[doc_id] = self._doc_fields(doc_id)
+            fields = docs[doc_id]
+            if fields is None or ordinal > len(fields["passages"]):
+                continue
+            passage = StoredPassage(passage_id(doc_id, ordinal), doc_id, ordinal, fields["passages"][ordinal - 1],
+                                    fields.get("title", ""), meta[1], meta[2], meta[3])
+            hits.append(Hit(passage, matches))
+        return hits
+
+    @staticmethod
+    def _accepts(where: PassageFilter, meta: tuple[Any, ...]) -> bool:
+        return (not where.doc or meta[0] == where.doc) and where.accepts_group(meta[1] or "", meta[2], meta[3] or "")
+
+    def term_page(self, term_id: str, where: PassageFilter, sort: str, offset: int,
+                  limit: int) -> tuple[int, list[Hit]]:
+        if sort in ("newest", "oldest") and not where.doc:
+            # The counts say which dates hold the page: read only those dates' postings.
+            total, dates, skip = locate_page(self.term_stats(term_id), where, sort == "newest", offset, limit)
+            light = []
+            for date in dates:
+                found = [h for r in self._records(Term("tdate", _tdate(term_id, date)))
+                         if self._accepts(where, r["pmeta"]) for h in self._light_hits(r)]
+                found.sort(key=lambda h: (h[0][0], h[1]))
+                light.extend(found)
+            return total, self._hydrate(light[skip : skip + limit])
+        query = Term("pterm", term_id) if not where.doc else And([Term("pterm", term_id), Term("pdoc", where.doc)])
+        light = [h for r in self._records(query) if self._accepts(where, r["pmeta"]) for h in self._light_hits(r)]
+        key = _LIGHT_SORTS[sort]
+        light.sort(key=key)
+        return len(light), self._hydrate(light[offset : offset + limit])
+
+    def _newest_records(self, term_id: str) -> Iterator[dict[str, Any]]:
+        """A term's posting records, newest date first (by document within a date)."""
+        stats = self.term_stats(term_id)
+        dates = sorted({d for d, _, _ in stats.groups if d}, reverse=True)
+        if any(not d for d, _, _ in stats.groups):
+            dates.append("")
+        for date in dates:
+            yield from sorted(self._records(Term("tdate", _tdate(term_id, date))), key=lambda r: r["pdoc"])
+
+    def shared_example(self, term_id: str, other_id: str) -> Hit | None:
+        # Walk the rarer term's postings newest first; the first passage the other term also
+        # uses is the newest shared one.
+        sizes = {t: sum(g[0] for g in self.term_stats(t).groups.values()) for t in (term_id, other_id)}
+        walk, probe = (term_id, other_id) if sizes[term_id] <= sizes[other_id] else (other_id, term_id)
+        for record in self._newest_records(walk):
+            doc_id = record["pdoc"]
+            other = self._records(Term("pkey", f"{probe}\x1f{doc_id}"))
+            if not other:
+                continue
+            probe_ordinals = {o for o, _ in other[0]["hits"]}
+            for ordinal, _ in sorted(record["hits"]):
+                if ordinal in probe_ordinals:
+                    mine = record if walk == term_id else other[0]
+                    stored = next(s for o, s in mine["hits"] if o == ordinal)
+                    return self._hydrate([(tuple(record["pmeta"]), ordinal, unpack_matches(term_id, stored))])[0]
+        return None
+
+    def cooccurrence(self, term_id: str, where: PassageFilter) -> Counter[str]:
+        if where.unfiltered:
+            return Counter(self.term_stats(term_id).cooc)
+        found: Counter[str] = Counter()
+        for record in self._records(Term("pterm", term_id)):
+            if not self._accepts(where, record["pmeta"]):
+                continue
+            mine = {o for o, _ in record["hits"]}
+            for other in self._records(Term("pdoc", record["pdoc"])):
+                if other["pterm"] != term_id:
+                    found[other["pterm"]] += len(mine & {o for o, _ in other["hits"]})
+        return +found
+
+    def uses(self, term_ids: list[str], labels: list[tuple[str, str]], where: PassageFilter) -> list[Hit]:
+        wanted_labels: dict[str, set[str]] = {}
+        for term_id, label in labels:
+            wanted_labels.setdefault(term_id, set()).add(label)
+        queries = [Term("pterm", t) for t in term_ids] + [Term("plabel", label_key(t, lb)) for t, lb in labels]
+        if not queries:
+            return []
+        light = []
+        for record in self._records(Or(queries)):
+            if not self._accepts(where, record["pmeta"]):
+                continue
+            term_id = record["pterm"]
+            for meta, ordinal, matches in self._light_hits(record):
+                if term_id in term_ids or any(m.label in wanted_labels.get(term_id, ()) for m in matches):
+                    light.append((meta, ordinal, matches))
+        light.sort(key=_LIGHT_SORTS["newest"])
+        return self._hydrate(light)
+
+    def search(self, groups: list[list[str]], limit: int) -> list[StoredPassage]:
+        if not groups:
+            return []
+        query = And([Or([Term("keys", k) for k in g]) for g in groups])
+        found: list[StoredPassage] = []
+        # Newest documents first (undated last), then by id, as on every backend; within a
+        # document, the passages that have every word.
+        order = MultiFacet([FieldFacet("date_column", reverse=True), FieldFacet("doc")])
+        for hit in self._searcher.search(query, limit=None, sortedby=order):
+            for passage in _stored_passages(hit.fields()):
+                keys = set(index_keys(passage.text))
+                if all(any(k in keys for k in g) for g in groups):
+                    found.append(passage)
+                    if len(found) >= limit:
+                        return found
+        return found
+
+    def get_document(self, doc_id: str) -> Document | None:
+        fields = self._doc_fields(doc_id)
+        return _stored_document(fields) if fields else None
+
+    def document_passages(self, doc_id: str) -> list[tuple[StoredPassage, tuple[Match, ...]]]:
+        fields = self._doc_fields(doc_id)
+        if fields is None:
+            return []
+        dm = self.doc_matches(doc_id)
+        matches = dict(dm.passages) if dm else {}
+        return [(p, matches.get(p.ordinal, ())) for p in _stored_passages(fields)]
+
+    def _document_numbers(self) -> Iterator[int]:
+        return Every("doc").docs(self._searcher)  # type: ignore[no-any-return]
+
+    def document_ids(self) -> dict[str, str]:
+        searcher = self._searcher
+        out = {}
+        for n in self._document_numbers():
+            fields = searcher.stored_fields(n)
+            out[fields["doc"]] = fields["meta"]["checksum"]
+        return out
+
+    def all_documents(self) -> Iterator[Document]:
+        return (_stored_document(self._searcher.stored_fields(n)) for n in self._document_numbers())
+
+    def all_passages(self) -> Iterator[StoredPassage]:
+        return (p for n in self._document_numbers() for p in _stored_passages(self._searcher.stored_fields(n)))
+
+    def candidate_documents(self, key_sets: list[list[str]]) -> list[str]:
+        """Documents that contain every key of at least one key set (a superset of matches)."""
+        query = Or([And([Term("keys", k) for k in ks]) for ks in key_sets if ks])
+        return [self._searcher.stored_fields(n)["doc"] for n in query.docs(self._searcher)]
+
+    def derived(self, name: str) -> dict[str, Any] | None:
+        fields = self._searcher.document(skey=f"derived:{name}")
+        return fields["value"] if fields else None  # type: ignore[no-any-return]
+
+
+_LIGHT_SORTS: dict[str, Callable[[tuple[tuple[Any, ...], int, tuple[Match, ...]]], tuple[Any, ...]]] = {
+    # (meta = (doc, date, lang, source), ordinal, matches): the orders of index.backend.SORTS
+    "newest": lambda h: (h[0][1] is None, tuple(-ord(c) for c in h[0][1] or ""), h[0][0], h[1]),
+    "oldest": lambda h: (h[0][1] is None, h[0][1] or "", h[0][0], h[1]),
+    "document": lambda h: (h[0][0], h[1]),
+    "matches": lambda h: (-len(h[2]), h[0][1] is None, tuple(-ord(c) for c in h[0][1] or ""), h[0][0], h[1]),
+}
+assert set(_LIGHT_SORTS) == set(SORTS)
+
+
+# -- writing -----------------------------------------------------------------------------------
+class _Commit:
+    """One whoosh writer over one generation, with the reads and count deltas a commit needs."""
+
+    def __init__(self, ix: Any, state: IndexState, glossary: Glossary):
+        self.ix = ix
+        self.searcher = ix.searcher()
+        self.state = state
+        self.matcher = matcher_for(glossary)
+        self.writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+        self.delta = StatsDelta()
+        self._in_commit: dict[str, DocMatches | None] = {}  # documents this commit already rewrote
+        self._view = WhooshSnapshot(self.searcher)
+
+    def old_matches(self, doc_id: str) -> DocMatches | None:
+        if doc_id in self._in_commit:
+            return self._in_commit[doc_id]
+        return self._view.doc_matches(doc_id)
+
+    def _delete(self, doc_id: str) -> None:
+        self.writer.delete_by_term("doc", doc_id)
+        self.writer.delete_by_term("pdoc", doc_id)
+
+    def delete(self, doc_id: str) -> None:
+        old = self.old_matches(doc_id)
+        if old is not None:
+            self.delta.add(old, -1)
+            self._delete(doc_id)
+        self._in_commit[doc_id] = None
+
+    def put(self, doc: Document) -> None:
+        old = self.old_matches(doc.id)
+        if old is not None:
+            self.delta.add(old, -1)
+        self._delete(doc.id)
+        new = match_document(doc, self.matcher)
+        self.delta.add(new, +1)
+        self.writer.add_document(**_document_record(doc))
+        for record in _posting_records(new):
+            self.writer.add_document(**record)
+        self._in_commit[doc.id] = new
+
+    def rematch(self, fields: dict[str, Any]) -> bool:
+        """Re-match one stored document; rewrite only the postings that changed."""
+        doc = fields["doc"]
+        old = self.old_matches(doc)
+        if old is None:
+            return False
+        new = match_document(_stored_document(fields), self.matcher)
+        if new.passages == old.passages:
+            return False
+        before, after = old.by_term(), new.by_term()
+        changed = {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}
+        for term_id in changed:
+            self.writer.delete_by_term("pkey", f"{term_id}\x1f{doc}")
+        for record in _posting_records(new, only=changed):
+            self.writer.add_document(**record)
+        self.delta.add(old, -1)
+        self.delta.add(new, +1)
+        self._in_commit[doc] = new
+        return True
+
+    def commit(self, state: IndexState) -> None:
+        for term_id, delta in self.delta.terms.items():
+            merged = _read_stats(self.searcher, term_id).merged(delta)
+            if merged.is_empty():
+                self.writer.delete_by_term("sterm", term_id)
+            else:
+                self.writer.update_document(sterm=term_id, stats=merged.to_json())
+        self.writer.update_document(**_state_record(state))
+        self.searcher.close()
+        self.writer.commit()
+
+    def cancel(self) -> None:
+        self.searcher.close()
+        self.writer.cancel()
+
+
+def _open_generation(path: Path) -> tuple[Any, IndexState]:
+    ix = whoosh.index.open_dir(str(path))
+    if "pterm" not in ix.schema.names():
+        ix.close()
+        raise IndexOutdated(f"the index in {path.parent} was made by an older release (no term postings); "
+                            "run `glossary upgrade` to migrate it (its documents are kept)")
+    with ix.searcher() as searcher:
+        state = _read_state(searcher)
+    if state is None:
+        ix.close()
+        raise IndexOutdated(f"the index in {path.parent} has no glossary state; run `glossary upgrade`")
+    return ix, state
+
+
+def _write_into(gen: Path, put: Iterable[Document], delete: Iterable[str]) -> None:
+    ix, state = _open_generation(gen)
+    commit = _Commit(ix, state, glossary_from_text(state.glossary_text))
+    try:
+        for doc_id in delete:
+            commit.delete(doc_id)
+        for doc in put:
+            commit.put(doc)
+    except BaseException:
+        commit.cancel()
+        raise
+    commit.commit(IndexState(state.glossary_text, state.glossary_version, state.glossary_updated_at,
+                             state.matcher_version, state.content_version + 1))
+    ix.close()
+    fsync_tree(gen)
+
+
+def _build_generation(root: Path, documents: Iterable[Document], glossary: Glossary, procs: int,
+                      on_document: Callable[[Document], None] | None, content_version: int) -> Path:
+    """A complete new generation beside the current one (not switched to)."""
+    gen = root / f"gen-{time.time_ns()}"
+    gen.mkdir()
+    try:
+        ix = whoosh.index.create_in(str(gen), index_schema())
+        writer = (ix.writer(procs=procs, multisegment=True, limitmb=WRITER_MEMORY_MB) if procs > 1
+                  else ix.writer(limitmb=WRITER_MEMORY_MB))
+        matcher = matcher_for(glossary)
+        delta = StatsDelta()
+        try:
+            for doc in documents:
+                dm = match_document(doc, matcher)
+                delta.add(dm, +1)
+                writer.add_document(**_document_record(doc))
+                for record in _posting_records(dm):
+                    writer.add_document(**record)
+                if on_document:
+                    on_document(doc)
+            # Counts are kept beside the postings (an empty corpus still has its CORPUS record).
+            delta.terms.setdefault(CORPUS, TermStats())
+            for term_id, stats in delta.terms.items():
+                writer.add_document(sterm=term_id, stats=TermStats().merged(stats).to_json())
+            writer.add_document(**_state_record(_new_state(glossary, content_version)))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        ix.close()
+        fsync_tree(gen)
+    except BaseException:
+        shutil.rmtree(gen, ignore_errors=True)
+        raise
+    return gen
+
+
+def rebuild(index_dir: str | Path, documents: Iterable[Document], glossary: Glossary, procs: int = 1,
             on_document: Callable[[Document], None] | None = None) -> Path:
     """Build a fresh index aside, then switch `current` to it. Returns the new generation."""
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(root / LOCK):
         _remove_stale_generations(root)
-        gen = root / f"gen-{time.time_ns()}"
-        gen.mkdir()
-        try:
-            ix = whoosh.index.create_in(str(gen), passage_schema())
-            writer = ix.writer(procs=procs, multisegment=True, limitmb=WRITER_MEMORY_MB) if procs > 1 else ix.writer(limitmb=WRITER_MEMORY_MB)
-            try:
-                for doc in documents:
-                    writer.add_document(**_record(doc))
-                    if on_document:
-                        on_document(doc)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
-            ix.close()
-            fsync_tree(gen)
-        except BaseException:
-            shutil.rmtree(gen, ignore_errors=True)
-            raise
+        gen = _build_generation(root, documents, glossary, procs, on_document, content_version=1)
         replace_symlink(root / CURRENT, gen.name)
         _remove_stale_generations(root)
     return gen
 
 
-def _remove_stale_generations(root: Path) -> None:
+def _remove_stale_generations(root: Path, keep: str | None = None) -> None:
     # Readers that still have an old generation open keep their files (POSIX unlink semantics).
     live = os.readlink(root / CURRENT) if (root / CURRENT).is_symlink() else None
     for child in root.glob("gen-*"):
-        if child.name != live:
+        if child.name not in (live, keep):
             shutil.rmtree(child, ignore_errors=True)
 
 
@@ -148,133 +568,227 @@ class WhooshIndex(PassageIndex):
         self._lock = threading.RLock()
         self._target: str | None = None
         self._ix: Any = None
-        self._searcher: Searcher | None = None
-        self._column_rows: tuple[str, list[tuple[str, str, str | None, int]]] | None = None
+        self._pin: _Pin | None = None
+        self._stats: OrderedDict[tuple[str, str], TermStats] = OrderedDict()
+        self._writer_fd: int | None = None
         self.version()
 
-    # -- reading -------------------------------------------------------------------------
-    def _current_searcher(self) -> Searcher:
+    # -- reading ---------------------------------------------------------------------------
+    def _current_pin(self) -> _Pin:
         with self._lock:
             try:
                 target = os.readlink(self.root / CURRENT)
             except OSError:
                 raise IndexMissing(f"no index in {self.root}: run `glossary build`") from None
-            if target != self._target or self._searcher is None:
-                old = self._searcher
-                self._ix = whoosh.index.open_dir(str(self.root / target))
-                self._searcher = self._ix.searcher()
+            if target != self._target or self._pin is None:
+                ix, state = _open_generation(self.root / target)
+                self._swap(ix.searcher(), target, state)
+                self._ix = ix
                 self._target = target
-                if old is not None:
-                    old.close()
-            elif not self._searcher.up_to_date():
+            elif not self._pin.searcher.up_to_date():
                 # Not searcher.refresh(): it reuses segment readers and so keeps serving
                 # documents that a later commit deleted. A fresh searcher costs a few ms.
-                old, self._searcher = self._searcher, self._ix.searcher()
-                old.close()
-            return self._searcher
+                searcher = self._ix.searcher()
+                self._swap(searcher, target, _read_state(searcher))
+            assert self._pin is not None
+            return self._pin
+
+    def _swap(self, searcher: Searcher, target: str, state: IndexState | None) -> None:
+        old = self._pin
+        self._pin = _Pin(searcher, f"{target}.{searcher.ixreader.generation()}", state)
+        if old is not None:
+            old.retired = True
+            if old.users <= 0:
+                old.searcher.close()
 
     def version(self) -> str:
-        searcher = self._current_searcher()
-        return f"{self._target}.{searcher.ixreader.generation()}"
+        return self._current_pin().version
 
-    def _columns(self) -> tuple[str, list[tuple[str, str, str | None, int]]]:
-        """Per live document: (date, lang, source, passage count), from columns; cached per version."""
-        version = self.version()
-        if self._column_rows and self._column_rows[0] == version:
-            return self._column_rows
-        reader = self._current_searcher().reader()
-        dates, langs, sources, counts = (reader.column_reader(f"{name}_column")
-                                         for name in ("date", "lang", "source", "passages"))
-        rows = [(dates[n].decode(), langs[n].decode(), sources[n].decode() or None, counts[n])
-                for n in reader.all_doc_ids()]
-        self._column_rows = (version, rows)
-        return self._column_rows
+    def snapshot(self) -> WhooshSnapshot:
+        with self._lock:
+            pin = self._current_pin()
+            pin.users += 1
+            assert pin.state is not None
+            return WhooshSnapshot(pin.searcher, pin.version, pin.state, owner=self, pin=pin)
 
-    def counts(self) -> IndexCounts:
-        _, rows = self._columns()
-        return IndexCounts(documents=len(rows), passages=sum(r[3] for r in rows))
-
-    def passages_per_date(self) -> dict[tuple[str, str, str | None], int]:
-        out: dict[tuple[str, str, str | None], int] = {}
-        for date, lang, source, n in self._columns()[1]:
-            if date:
-                out[(date, lang, source)] = out.get((date, lang, source), 0) + n
-        return out
-
-    def candidates(self, key_sets: list[list[str]]) -> Iterator[StoredPassage]:
-        key_sets = [ks for ks in key_sets if ks]
-        if not key_sets:
-            return iter(())
-        searcher = self._current_searcher()
-        query = Or([And([Term("keys", k) for k in ks]) for ks in key_sets])
-        return (p for n in query.docs(searcher) for p in _passages(searcher.stored_fields(n)))
-
-    def search(self, groups: list[list[str]], limit: int) -> list[tuple[StoredPassage, float]]:
-        if not groups:
-            return []
-        searcher = self._current_searcher()
-        query = And([Or([Term("keys", k) for k in g]) for g in groups])
-        found: list[tuple[StoredPassage, float]] = []
-        # Newest documents first (undated last), then by id, as on every backend; within a
-        # document, the passages that have every word.
-        order = MultiFacet([FieldFacet("date_column", reverse=True), FieldFacet("doc")])
-        for hit in searcher.search(query, limit=None, sortedby=order):
-            for passage in _passages(hit.fields()):
-                keys = set(index_keys(passage.text))
-                if all(any(k in keys for k in g) for g in groups):
-                    found.append((passage, 1.0))
-                    if len(found) >= limit:
-                        return found
+    def _cached_stats(self, version: str, term_id: str, searcher: Searcher) -> TermStats:
+        key = (version, term_id)
+        with self._lock:
+            found = self._stats.get(key)
+            if found is not None:
+                self._stats.move_to_end(key)
+                return found
+        found = _read_stats(searcher, term_id)
+        with self._lock:
+            self._stats[key] = found
+            while len(self._stats) > _STATS_CACHE:
+                self._stats.popitem(last=False)
         return found
 
-    def all_passages(self) -> Iterator[StoredPassage]:
-        searcher = self._current_searcher()
-        return (p for n in searcher.reader().all_doc_ids() for p in _passages(searcher.stored_fields(n)))
-
-    def _stored(self, doc_id: str) -> dict[str, Any] | None:
-        return self._current_searcher().document(doc=doc_id)  # type: ignore[no-any-return]
-
-    def get_document(self, doc_id: str) -> Document | None:
-        fields = self._stored(doc_id)
-        if fields is None:
-            return None
-        return parse_document(doc_id, fields["body"], markdown=fields["meta"].get("markdown", True))
-
-    def document_passages(self, doc_id: str) -> list[StoredPassage]:
-        fields = self._stored(doc_id)
-        return _passages(fields) if fields else []
-
-    def document_ids(self) -> dict[str, str]:
-        searcher = self._current_searcher()
-        out = {}
-        for n in searcher.reader().all_doc_ids():
-            fields = searcher.stored_fields(n)
-            out[fields["doc"]] = fields["meta"]["checksum"]
-        return out
-
-    # -- writing -------------------------------------------------------------------------
+    # -- writing ---------------------------------------------------------------------------
     def write(self, put: Iterable[Document] = (), delete: Iterable[str] = (),
               wait_seconds: float = WRITE_WAIT_SECONDS) -> None:
-        """One durable commit under the write lock; waits for another writer up to a limit."""
+        """One durable commit under the write lock: documents, their postings and the counts."""
         with exclusive_lock(self.root / LOCK, wait_seconds):
-            target = os.readlink(self.root / CURRENT)
-            ix = whoosh.index.open_dir(str(self.root / target))
-            writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+            _write_into(self.root / os.readlink(self.root / CURRENT), put, delete)
+
+    def replace_all(self, documents: Iterable[Document], glossary: Glossary,
+                    on_document: Callable[[Document], None] | None = None, procs: int = 1) -> int:
+        count = 0
+
+        def counted(doc: Document) -> None:
+            nonlocal count
+            count += 1
+            if on_document:
+                on_document(doc)
+
+        rebuild(self.root, documents, glossary, procs=procs, on_document=counted)
+        return count
+
+    def rematch(self, glossary: Glossary, progress: Progress | None = None,
+                wait_seconds: float = WRITE_WAIT_SECONDS, procs: int = 1) -> RematchReport:
+        with self.snapshot() as snap:
+            state = snap.state
+            old = glossary_from_text(state.glossary_text) if state.matcher_version == MATCHER_VERSION else None
+            labels = changed_labels(old, glossary)
+            key_sets = [query_keys(label) for label in labels] if labels is not None else None
+            if key_sets is not None and any(not ks for ks in key_sets):
+                key_sets = None  # a label without word keys (punctuation only) cannot narrow the search
+            candidates = snap.candidate_documents(key_sets) if key_sets else []
+            if key_sets is None or len(candidates) > max(ASIDE_MIN_DOCUMENTS, ASIDE_SHARE * snap.counts().documents):
+                return self._rematch_aside(snap, glossary, progress, wait_seconds, procs)
+        with exclusive_lock(self.root / LOCK, wait_seconds):
+            gen = self.root / os.readlink(self.root / CURRENT)
+            ix, now = _open_generation(gen)
+            if now.content_version != state.content_version:
+                # Documents changed since the candidates were found: find them again under the lock.
+                with ix.searcher() as searcher:
+                    candidates = WhooshSnapshot(searcher).candidate_documents(key_sets or [])
+            commit = _Commit(ix, now, glossary)
+            changed = 0
             try:
-                for doc_id in delete:
-                    writer.delete_by_term("doc", doc_id)
-                for doc in put:
-                    writer.update_document(**_record(doc))
+                for n, doc_id in enumerate(candidates, 1):
+                    fields = commit.searcher.document(doc=doc_id)
+                    if fields is not None and commit.rematch(fields):
+                        changed += 1
+                    if progress:
+                        progress(n, len(candidates))
             except BaseException:
-                writer.cancel()
+                commit.cancel()
                 raise
+            commit.commit(_new_state(glossary, now.content_version + 1))
+            ix.close()
+            fsync_tree(gen)
+        return RematchReport(glossary.version, len(candidates), changed, rebuilt=False)
+
+    def _rematch_aside(self, snap: WhooshSnapshot, glossary: Glossary, progress: Progress | None,
+                       wait_seconds: float, procs: int) -> RematchReport:
+        """Re-match everything into a new generation; documents written meanwhile are replayed."""
+        total = snap.counts().documents
+        done = 0
+
+        def step(_: Document) -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(done, total)
+
+        base = snap.state.content_version
+        gen = _build_generation(self.root, snap.all_documents(), glossary, procs, step, base + 1)
+        try:
+            with exclusive_lock(self.root / LOCK, wait_seconds):
+                current = self.root / os.readlink(self.root / CURRENT)
+                _, now = _open_generation(current)
+                if now.content_version != base:
+                    self._replay(current, gen)
+                replace_symlink(self.root / CURRENT, gen.name)
+                _remove_stale_generations(self.root)
+        except BaseException:
+            if (self.root / CURRENT).is_symlink() and os.readlink(self.root / CURRENT) != gen.name:
+                shutil.rmtree(gen, ignore_errors=True)
+            raise
+        return RematchReport(glossary.version, total, total, rebuilt=True)
+
+    @staticmethod
+    def _replay(source: Path, target: Path) -> None:
+        """Copy into `target` the document changes that `source` got since `target` was built."""
+        ix = whoosh.index.open_dir(str(source))
+        with ix.searcher() as searcher:
+            view = WhooshSnapshot(searcher)
+            now = view.document_ids()
+            with whoosh.index.open_dir(str(target)).searcher() as built_searcher:
+                before = WhooshSnapshot(built_searcher).document_ids()
+            put = [d for d in (view.get_document(i) for i, c in now.items() if before.get(i) != c) if d is not None]
+            _write_into(target, put, [i for i in before if i not in now])
+        ix.close()
+
+    def store_derived(self, name: str, content_version: int, data: Any) -> None:
+        with exclusive_lock(self.root / LOCK, WRITE_WAIT_SECONDS):
+            gen = self.root / os.readlink(self.root / CURRENT)
+            ix = whoosh.index.open_dir(str(gen))
+            writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+            writer.update_document(skey=f"derived:{name}", value={
+                "content_version": content_version, "computed_at": time.time(), "data": data})
             writer.commit()
             ix.close()
-            fsync_tree(self.root / target)
+            fsync_tree(gen)
+
+    # -- the deployment's one background writer ----------------------------------------------
+    def try_writer_lock(self) -> bool:
+        if self._writer_fd is not None:
+            return True
+        fd = os.open(self.root / WRITER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._writer_fd = fd  # the kernel releases it if this process dies
+        return True
+
+    def publish_job(self, data: dict[str, Any]) -> None:
+        write_atomically(self.root / JOB_FILE, json.dumps(data).encode())
+
+    def job(self) -> dict[str, Any] | None:
+        try:
+            return json.loads((self.root / JOB_FILE).read_text())  # type: ignore[no-any-return]
+        except (OSError, ValueError):
+            return None
 
     def close(self) -> None:
+        if self._writer_fd is not None:
+            os.close(self._writer_fd)
+            self._writer_fd = None
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            if self._pin is not None:
+                self._pin.retired = True
+                if self._pin.users <= 0:
+                    self._pin.searcher.close()
+                self._pin = None
                 self._target = None
+
+
+def upgrade(index_dir: str | Path, glossary: Glossary, procs: int = 1,
+            on_document: Callable[[Document], None] | None = None) -> int:
+    """Migrate an index made by an older release: rebuild it aside from its own stored documents."""
+    root = Path(index_dir)
+    with exclusive_lock(root / LOCK):
+        current = root / os.readlink(root / CURRENT)
+        ix = whoosh.index.open_dir(str(current))
+        count = 0
+        with ix.searcher() as searcher:
+            documents = list(WhooshSnapshot(searcher).document_ids())
+
+            def stored() -> Iterator[Document]:
+                nonlocal count
+                for doc_id in documents:
+                    fields = searcher.document(doc=doc_id)
+                    if fields is not None:
+                        count += 1
+                        yield _stored_document(fields)
+
+            gen = _build_generation(root, stored(), glossary, procs, on_document, content_version=1)
+        ix.close()
+        replace_symlink(root / CURRENT, gen.name)
+        _remove_stale_generations(root)
+    return count

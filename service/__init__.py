@@ -13,7 +13,7 @@ from werkzeug.routing import PathConverter
 from service.config import DEFAULTS, from_environment
 from service.errors import register_error_handlers
 from service.response_cache import ResponseCache
-from service.state import open_services, services
+from service.state import current_store, open_services, release_store, services
 
 __all__ = ["create_app"]
 
@@ -54,11 +54,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cache = ResponseCache(app.config["RESPONSE_CACHE_SIZE"])
 
     @app.before_request
-    def _pick_up_changes() -> Any:
-        # Cheap when nothing changed: a throttled stat of glossary.yaml and a look at the index.
-        svc = services()
-        g.glossary = svc.live.refresh()
-        g.index_version = svc.store.index.version()
+    def _pin_snapshot() -> Any:
+        # One snapshot per request: the glossary version and the postings matched with it.
+        services().live.refresh()  # a throttled stat: /api/status shows a bad edit at once
+        store = current_store()
+        g.glossary = store.glossary
+        g.index_version = store.snapshot.version
         if request.method == "GET" and request.path.startswith("/api/"):
             g.cache_key = (request.full_path, g.glossary.version, g.index_version)
             if request.headers.get("If-None-Match") is None:
@@ -72,6 +73,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if "cache_key" in g and "ETag" in response.headers and request.headers.get("If-None-Match") is None:
             cache.put(g.cache_key, response)
         return response
+
+    @app.teardown_request
+    def _release_snapshot(_: BaseException | None) -> None:
+        release_store()
 
     @app.after_request
     def _security_headers(response: Any) -> Any:

@@ -42,8 +42,29 @@ def _load(glossary_path: str) -> Any:
         raise SystemExit(1) from None
 
 
-def _store(glossary_path: str, index_dir: str) -> Store:
-    return Store(WhooshIndex(index_dir), _load(glossary_path))
+def _store(index_dir: str, glossary_path: str) -> Store:
+    """A store over the index's current snapshot, with the glossary its postings were matched with."""
+    try:
+        store = Store(WhooshIndex(index_dir).snapshot())
+    except GlossaryServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    if _load(glossary_path).version != store.glossary.version:
+        click.echo(f"note: {glossary_path} differs from the glossary the index holds; "
+                   "run `glossary build` to re-match it", err=True)
+    return store
+
+
+def _bar(quiet: bool, desc: str, unit: str = "doc") -> Any:
+    return tqdm(total=None, unit=unit, disable=quiet, desc=desc)
+
+
+def _progress(bar: Any) -> Any:
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return update
 
 
 @click.group()
@@ -71,7 +92,8 @@ def check(file: str | None) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def build(glossary_path: str, corpus_dir: str, index_dir: str, full: bool, procs: int,
           database_url: str | None, quiet: bool) -> None:
-    """Build the index, or update it with the documents added, changed or removed."""
+    """Build the index (term postings included), or bring it up to date with the corpus folder
+    and the glossary file: documents added, changed or removed, and a glossary edit re-matched."""
     glossary = _load(glossary_path)
     if not Path(corpus_dir).is_dir():
         raise click.ClickException(f"no corpus folder {corpus_dir}")
@@ -83,14 +105,16 @@ def build(glossary_path: str, corpus_dir: str, index_dir: str, full: bool, procs
 
             target = PostgresIndex(database_url)
             with tqdm(total=total, unit="doc", disable=quiet, desc="loading") as bar:
-                loaded = target.bulk_load(read_corpus(corpus_dir, skipped), on_document=lambda d: bar.update())
-            counts = target.counts()
+                loaded = target.replace_all(read_corpus(corpus_dir, skipped), glossary, on_document=lambda d: bar.update())
+            with target.snapshot() as snap:
+                counts = snap.counts()
             target.close()
             click.echo(f"loaded {loaded} documents into PostgreSQL: {counts.documents} documents, "
                        f"{counts.passages} passages, {len(glossary)} terms")
         elif full or not index_exists(index_dir):
             with tqdm(total=total, unit="doc", disable=quiet, desc="indexing") as bar:
-                rebuild(index_dir, read_corpus(corpus_dir, skipped), procs=procs, on_document=lambda d: bar.update())
+                rebuild(index_dir, read_corpus(corpus_dir, skipped), glossary, procs=procs,
+                        on_document=lambda d: bar.update())
             click.echo(f"built {index_dir} from {total - len(skipped)} documents")
         else:
             index = WhooshIndex(index_dir)
@@ -99,14 +123,48 @@ def build(glossary_path: str, corpus_dir: str, index_dir: str, full: bool, procs
             skipped = report.skipped
             click.echo(f"updated {index_dir}: {len(report.added)} added, {len(report.changed)} changed, "
                        f"{len(report.removed)} removed, {report.unchanged} unchanged")
+            if index.state().glossary_version != glossary.version:
+                with _bar(quiet, "re-matching") as bar:
+                    result = index.rematch(glossary, progress=_progress(bar), procs=procs)
+                click.echo(f"glossary {glossary.version} stored: {result.documents_checked} documents checked, "
+                           f"{result.documents_changed} re-matched")
+            index.close()
     except GlossaryServiceError as exc:
         raise click.ClickException(str(exc)) from None
     for item in skipped:
         click.echo(f"skipped {item.path}: {item.reason}", err=True)
-    store = Store(WhooshIndex(index_dir), glossary) if not database_url else None
-    if store:
-        counts = store.counts()
+    if not database_url:
+        with WhooshIndex(index_dir).snapshot() as snap:
+            counts = snap.counts()
         click.echo(f"{counts.documents} documents, {counts.passages} passages, {len(glossary)} terms")
+
+
+@main.command()
+@GLOSSARY
+@INDEX
+@click.option("--database", "database_url", default=None, help="Upgrade a PostgreSQL database instead.")
+@click.option("--procs", type=click.IntRange(1, 16), default=1, show_default=True, help="Writer processes.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def upgrade(glossary_path: str, index_dir: str, database_url: str | None, procs: int, quiet: bool) -> None:
+    """Migrate an index made by an older release: match its documents into term postings."""
+    glossary = _load(glossary_path)
+    try:
+        if database_url:
+            from index.postgres_backend import PostgresIndex
+
+            target = PostgresIndex(database_url)  # applies the schema migrations
+            with _bar(quiet, "matching") as bar:
+                report = target.rematch(glossary, progress=_progress(bar))
+            target.close()
+            click.echo(f"upgraded the database: {report.documents_checked} documents matched")
+        else:
+            from index.whoosh_backend import upgrade as upgrade_whoosh
+
+            with _bar(quiet, "matching") as bar:
+                count = upgrade_whoosh(index_dir, glossary, procs=procs, on_document=lambda d: bar.update())
+            click.echo(f"upgraded {index_dir}: {count} documents matched")
+    except GlossaryServiceError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()
@@ -116,7 +174,7 @@ def build(glossary_path: str, corpus_dir: str, index_dir: str, full: bool, procs
 @click.option("--limit", type=click.IntRange(1, 1000), default=5, show_default=True)
 def lookup(label: str, glossary_path: str, index_dir: str, limit: int) -> None:
     """A term's definition and the first passages that use it, matches in [brackets]."""
-    store = _store(glossary_path, index_dir)
+    store = _store(index_dir, glossary_path)
     result = store.lookup(label)
     if result.term is None:
         hint = ", ".join(t.term for t in result.suggestions)
@@ -161,7 +219,7 @@ def annotate(file: Any, glossary_path: str, as_json: bool) -> None:
 @INDEX
 def stats(glossary_path: str, index_dir: str) -> None:
     """Terms, documents, passages, and passages per term."""
-    store = _store(glossary_path, index_dir)
+    store = _store(index_dir, glossary_path)
     counts = store.counts()
     click.echo(f"terms\t{len(store.glossary)}\ndocuments\t{counts.documents}\npassages\t{counts.passages}")
     rows = sorted(((store.usage(t).passages, t.id) for t in store.glossary.terms), reverse=True)
@@ -179,13 +237,18 @@ def migrate_index(index_dir: str, database_url: str, quiet: bool) -> None:
     """Copy an existing whoosh index's documents into PostgreSQL (replacing what is there)."""
     from index.postgres_backend import PostgresIndex
 
-    source = WhooshIndex(index_dir)
+    from index.vocabulary import glossary_from_text
+
+    source = WhooshIndex(index_dir).snapshot()
     ids = sorted(source.document_ids())
     target = PostgresIndex(database_url)
     documents = (doc for doc in (source.get_document(i) for i in ids) if doc is not None)
     with tqdm(total=len(ids), unit="doc", disable=quiet, desc="migrating") as bar:
-        loaded = target.bulk_load(documents, on_document=lambda d: bar.update())
-    counts = target.counts()
+        loaded = target.replace_all(documents, glossary_from_text(source.state.glossary_text),
+                                    on_document=lambda d: bar.update())
+    source.close()
+    with target.snapshot() as snap:
+        counts = snap.counts()
     target.close()
     click.echo(f"migrated {loaded} documents ({counts.passages} passages) into PostgreSQL")
 
@@ -198,8 +261,8 @@ def candidates(glossary_path: str, index_dir: str, limit: int) -> None:
     """Recurring phrases of the corpus that are not in the glossary, best first."""
     from index.candidates import find_candidates
 
-    store = _store(glossary_path, index_dir)
-    for c in find_candidates(store.index.all_passages(), store.glossary, limit=limit):
+    store = _store(index_dir, glossary_path)
+    for c in find_candidates(store.snapshot.all_passages(), store.glossary, limit=limit):
         click.echo(f"{c.score:9.2f}  {c.passages:5d} passages  {c.documents:4d} docs  {c.phrase}")
 
 
@@ -249,7 +312,7 @@ def serve(glossary_path: str, corpus_dir: str, index_dir: str, host: str, port: 
 
     if not index_exists(index_dir):
         with tqdm(total=count_corpus_files(corpus_dir), unit="doc", desc="indexing") as bar:
-            rebuild(index_dir, read_corpus(corpus_dir), on_document=lambda d: bar.update())
+            rebuild(index_dir, read_corpus(corpus_dir), _load(glossary_path), on_document=lambda d: bar.update())
     app = create_app({"GLOSSARY_PATH": glossary_path, "CORPUS_DIR": corpus_dir, "INDEX_DIR": index_dir})
     click.echo(f"serving on http://{host}:{port}/")
     app.run(host=host, port=port, debug=False, use_reloader=False)

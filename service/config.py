@@ -17,10 +17,14 @@ DEFAULTS: dict[str, Any] = {
     "MAX_PAGE_SIZE": 1000,
     "BASE_URI": "https://glossary.example/terms/",  # SKOS concept URIs are BASE_URI + term id
     "RESPONSE_CACHE_SIZE": 512,  # GET /api/ responses kept per worker, keyed by glossary and index versions
+    # How often each worker checks whether it should act as the deployment's one background
+    # writer (glossary edits, derived data); 0: never (a separate writer process does it).
+    "BACKGROUND_WRITER_SECONDS": 0.5,
+    "DERIVED_EVERY_SECONDS": 30.0,  # candidate terms are recomputed at most this often after writes
 }
 
 _INTS = {"MAX_CONTENT_LENGTH", "MAX_PAGE_SIZE", "RESPONSE_CACHE_SIZE"}
-_FLOATS = {"GLOSSARY_POLL_SECONDS", "WRITE_WAIT_SECONDS"}
+_FLOATS = {"GLOSSARY_POLL_SECONDS", "WRITE_WAIT_SECONDS", "BACKGROUND_WRITER_SECONDS", "DERIVED_EVERY_SECONDS"}
 
 
 def from_environment(prefix: str = "GLOSSARY_SERVICE_") -> dict[str, Any]:

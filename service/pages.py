@@ -11,7 +11,7 @@ from index.corpus import validate_document_id
 from index.errors import DocumentError
 from index.tracking import PeriodCount, cooccurring, trend
 from service.api.terms import term_detail
-from service.state import services
+from service.state import current_store, services
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 10
@@ -61,7 +61,7 @@ def chart(periods: list[PeriodCount], width: int = 720, height: int = 180) -> di
 
 @bp.get("/")
 def home() -> Any:
-    store = services().store
+    store = current_store()
     query = request.args.get("q", "").strip()[:500]
     result = store.search(query) if query else None
     resolved = store.lookup(query) if query else None
@@ -79,7 +79,7 @@ def _offset() -> int:
 
 @bp.get("/terms/<term_id>")
 def term_page(term_id: str) -> Any:
-    store = services().store
+    store = current_store()
     term = store.term(term_id)
     if term is None:
         return not_found(f"There is no term “{term_id}”.", term_id.replace("-", " "))
@@ -95,7 +95,7 @@ def term_page(term_id: str) -> Any:
 
 @bp.get("/documents/<doc_id:doc_id>")
 def document_page(doc_id: str) -> Any:
-    store = services().store
+    store = current_store()
     try:
         validate_document_id(doc_id)
     except DocumentError:
@@ -118,7 +118,7 @@ def document_page(doc_id: str) -> Any:
 
 
 def not_found(message: str, query: str | None) -> Any:
-    store = services().store
+    store = current_store()
     suggestions = store.did_you_mean(query) if query else []
     if query and not suggestions:
         suggestions = [s.term for s in store.suggest(query.split()[0] if query.split() else query)][:5]
@@ -138,7 +138,7 @@ def favicon() -> Any:
 def trends_page() -> Any:
     from index.tracking import movements
 
-    store = services().store
+    store = current_store()
     moved = movements(store, "month", window=3)
     rising = [m for m in moved if m.change > 0][:15]
     falling = [m for m in moved if m.change < 0][:15]
@@ -147,7 +147,7 @@ def trends_page() -> Any:
 
 @bp.get("/candidates")
 def candidates_page() -> Any:
-    from service.api.tracking import candidates_for
+    from service.api.tracking import stored_candidates
 
-    found = candidates_for(limit=40)
-    return render_template("candidates.html", candidates=found, highlight=highlight)
+    found, fresh = stored_candidates(limit=40)
+    return render_template("candidates.html", candidates=found, fresh=fresh, highlight=highlight)

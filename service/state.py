@@ -1,4 +1,4 @@
-"""The per-process objects a running app serves from, built once in create_app."""
+"""The per-process objects a running app serves from, and the per-request snapshot store."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 
 from index import korean
 from index.backend import PassageIndex
@@ -17,6 +17,7 @@ from index.library import Library
 from index.live import LiveGlossary
 from index.store import Store
 from index.whoosh_backend import WhooshIndex
+from index.writer import BackgroundWriter
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,9 @@ log = logging.getLogger(__name__)
 @dataclass
 class Services:
     live: LiveGlossary
-    store: Store
+    index: PassageIndex
     library: Library
+    writer: BackgroundWriter
     backend: str
 
 
@@ -39,31 +41,32 @@ def open_index(config: dict[str, Any]) -> tuple[PassageIndex, str]:
 
 def open_services(config: dict[str, Any]) -> Services:
     index, backend = open_index(config)
-    shared = index if backend == "postgresql" else None  # hosts on one database share the glossary
-    live = LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=config["GLOSSARY_POLL_SECONDS"],
-                        shared=shared)  # type: ignore[arg-type]
-    if any(label.lang == "ko" for term in live.current for label in term.labels):
-        korean.preload(background=True)  # ~3 s: better now than in someone's request
-    store = Store(index, live.current)
-    live.on_change = store.use_glossary
+    live = LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=config["GLOSSARY_POLL_SECONDS"])
+    served = Store(index.snapshot())
+    if any(label.lang == "ko" for term in served.glossary for label in term.labels):
+        korean.preload(background=True)  # no-op when gunicorn's master loaded it before the fork
+    served.snapshot.close()
     lock_dir = Path(config["INDEX_DIR"])
     lock_dir.mkdir(parents=True, exist_ok=True)
     # With PostgreSQL the database is the shared source of truth: no host's folder is.
     library = Library(None if backend == "postgresql" else config["CORPUS_DIR"], index, lock_dir)
+    writer = BackgroundWriter(index, live, derived_every=config["DERIVED_EVERY_SECONDS"])
+    if config["BACKGROUND_WRITER_SECONDS"] > 0:
+        writer.start(config["BACKGROUND_WRITER_SECONDS"])
     if config["GLOSSARY_POLL_SECONDS"] > 0:
-        _watch(live)
-    return Services(live, store, library, backend)
+        _watch(live, writer)
+    return Services(live, index, library, writer, backend)
 
 
-def _watch(live: LiveGlossary) -> None:
-    """Poll the glossary (file, and the shared version) in the background, so that an edit
-    is live, and published to other hosts, even when this process gets no requests."""
+def _watch(live: LiveGlossary, writer: BackgroundWriter) -> None:
+    """Poll the glossary file in the background, so that /api/status shows a bad edit at once
+    and the deployment's writer (perhaps on another host) gets a valid one."""
 
     def run() -> None:
         while True:
             time.sleep(live.poll_seconds)
             try:
-                live.refresh()
+                writer.propose()
             except Exception:  # noqa: BLE001 - a failed poll must not end the watcher
                 log.exception("glossary refresh failed; will retry")
 
@@ -72,3 +75,16 @@ def _watch(live: LiveGlossary) -> None:
 
 def services() -> Services:
     return current_app.extensions["glossary"]  # type: ignore[no-any-return]
+
+
+def current_store() -> Store:
+    """This request's store: one snapshot (glossary version + postings), pinned until teardown."""
+    if "store" not in g:
+        g.store = Store(services().index.snapshot())
+    return g.store  # type: ignore[no-any-return]
+
+
+def release_store() -> None:
+    found = g.pop("store", None)
+    if found is not None:
+        found.snapshot.close()

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from index.corpus import read_corpus
+from index.glossary import load_glossary
 from index.whoosh_backend import rebuild
 from bench.postgres_server import PostgresServer
 
@@ -45,9 +46,9 @@ def corpus_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def index_dir(tmp_path: Path, corpus_dir: Path) -> Path:
+def index_dir(tmp_path: Path, corpus_dir: Path, glossary_file: Path) -> Path:
     target = tmp_path / "index"
-    rebuild(target, read_corpus(corpus_dir))
+    rebuild(target, read_corpus(corpus_dir), load_glossary(glossary_file))
     return target
 
 
@@ -59,13 +60,13 @@ def postgres() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def database_url(postgres: PostgresServer, corpus_dir: Path) -> Iterator[str]:
+def database_url(postgres: PostgresServer, corpus_dir: Path, glossary_file: Path) -> Iterator[str]:
     """A fresh database holding the test corpus."""
     from index.postgres_backend import PostgresIndex
 
     url = postgres.new_database()
     index = PostgresIndex(url)
-    index.bulk_load(read_corpus(corpus_dir))
+    index.replace_all(read_corpus(corpus_dir), load_glossary(glossary_file))
     index.close()
     yield url
 
@@ -81,7 +82,7 @@ def app_config(backend: str, request: pytest.FixtureRequest, glossary_file: Path
                index_dir: Path) -> dict[str, object]:
     config: dict[str, object] = {"GLOSSARY_PATH": str(glossary_file), "CORPUS_DIR": str(corpus_dir),
                                  "INDEX_DIR": str(index_dir), "WRITE_TOKEN": TOKEN, "GLOSSARY_POLL_SECONDS": 0.0,
-                                 "TESTING": True}
+                                 "BACKGROUND_WRITER_SECONDS": 0.0, "TESTING": True}
     if backend == "postgresql":
         config["DATABASE_URL"] = request.getfixturevalue("database_url")
     return config
@@ -93,7 +94,7 @@ def app(app_config: dict[str, object]):  # type: ignore[no-untyped-def]
 
     app = create_app(app_config)
     yield app
-    app.extensions["glossary"].store.index.close()
+    app.extensions["glossary"].index.close()
 
 
 @pytest.fixture

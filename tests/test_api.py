@@ -218,11 +218,18 @@ def test_status_health_and_invalid_glossary_edit(client: Any, spec: dict[str, An
     assert client.get("/api/terms/gpu").status_code == 200  # the last good glossary keeps serving
 
 
-def test_valid_glossary_edit_is_live(client: Any, glossary_file: Path) -> None:
+def test_valid_glossary_edit_is_live_once_the_writer_stored_it(app: Any, client: Any, glossary_file: Path) -> None:
     before = client.get("/api/terms/gpu").headers["X-Glossary-Version"]
     glossary_file.write_text(glossary_file.read_text().replace("    term: GPU\n", "    term: GPU\n    aliases: [old name]\n"))
+    status = client.get("/api/status").get_json()
+    assert status["glossary"]["pending"] and status["glossary"]["version"] == before
+    r = client.get("/api/terms/gpu/passages")  # until the writer stores it: the old glossary with its postings
+    assert r.headers["X-Glossary-Version"] == before and r.get_json()["total"] == 2
+    assert app.extensions["glossary"].writer.run_once() == ["rematch", "candidates"]
     r = client.get("/api/terms/gpu/passages")
     assert r.headers["X-Glossary-Version"] != before
+    status = client.get("/api/status").get_json()
+    assert not status["glossary"]["pending"] and status["writer"]["state"] == "done"
     assert [p["passage"] for p in r.get_json()["passages"]] == ["alpha:2", "sub/beta:1", "sub/beta:2"]
 
 
@@ -261,7 +268,7 @@ def test_api_docs_page(client: Any) -> None:
     assert r.status_code == 200 and "GET /api/terms/{term_id}/passages" in r.get_data(as_text=True)
 
 
-def test_response_cache_follows_the_versions(client: Any, glossary_file: Path) -> None:
+def test_response_cache_follows_the_versions(app: Any, client: Any, glossary_file: Path) -> None:
     first = client.get("/api/terms/gpu/passages")
     again = client.get("/api/terms/gpu/passages")
     assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"]
@@ -269,4 +276,5 @@ def test_response_cache_follows_the_versions(client: Any, glossary_file: Path) -
     after_write = client.get("/api/terms/gpu/passages").get_json()
     assert after_write["total"] == first.get_json()["total"] + 1  # a write changes the index version
     glossary_file.write_text(glossary_file.read_text().replace("    term: GPU\n", "    term: GPU\n    aliases: [one more]\n"))
+    app.extensions["glossary"].writer.run_once()
     assert client.get("/api/terms/gpu/passages").headers["ETag"] != first.headers["ETag"]

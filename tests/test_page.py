@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from index.corpus import read_corpus
+from index.glossary import load_glossary
 from index.whoosh_backend import rebuild
 from tests.conftest import ROOT, TOKEN, Gunicorn
 
@@ -31,7 +32,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
     work = tmp_path_factory.mktemp("site")
     shutil.copy(ROOT / "glossary.yaml", work / "glossary.yaml")
     shutil.copytree(ROOT / "corpus", work / "corpus")
-    rebuild(work / "index", read_corpus(work / "corpus"))
+    rebuild(work / "index", read_corpus(work / "corpus"), load_glossary(work / "glossary.yaml"))
     server = Gunicorn({"GLOSSARY_SERVICE_GLOSSARY_PATH": str(work / "glossary.yaml"),
                        "GLOSSARY_SERVICE_CORPUS_DIR": str(work / "corpus"),
                        "GLOSSARY_SERVICE_INDEX_DIR": str(work / "index"), "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN})

@@ -18,6 +18,9 @@ from index.postgres_backend import PostgresIndex, migrate, migrations
 from index.store import Store
 from index.whoosh_backend import WhooshIndex, rebuild
 from service.cli import main
+from index.backend import SORTS
+from index.postings import PassageFilter
+from tests.helpers import full_match, postings_of
 from tests.conftest import ROOT, TOKEN, Gunicorn
 from bench.postgres_server import PostgresServer
 
@@ -35,31 +38,33 @@ def mixed_corpus(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> P
 
 
 def test_both_backends_return_the_same_passages_for_every_term(mixed_corpus: Path, postgres: PostgresServer,
-                                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                               tmp_path: Path) -> None:
     glossary = load_glossary(ROOT / "glossary.yaml")
-    rebuild(tmp_path / "ix", read_corpus(mixed_corpus))
+    rebuild(tmp_path / "ix", read_corpus(mixed_corpus), glossary)
     pg = PostgresIndex(postgres.new_database())
-    pg.bulk_load(read_corpus(mixed_corpus))
-    on_whoosh, on_postgres = Store(WhooshIndex(tmp_path / "ix"), glossary), Store(pg, glossary)
+    pg.replace_all(read_corpus(mixed_corpus), glossary)
+    whoosh_index = WhooshIndex(tmp_path / "ix")
+    on_whoosh, on_postgres = Store(whoosh_index.snapshot()), Store(pg.snapshot())
     assert on_whoosh.counts() == on_postgres.counts()
-    assert on_whoosh.index.passages_per_date() == on_postgres.index.passages_per_date()
-    total = 0
-    answers = {}
-    for term in glossary.terms:
-        a = [(h.passage.id, [(m.start, m.end, m.rule) for m in h.matches]) for h in on_whoosh.hits(term)]
-        b = [(h.passage.id, [(m.start, m.end, m.rule) for m in h.matches]) for h in on_postgres.hits(term)]
-        assert a == b, term.id
-        answers[term.id] = a
-        total += len(a)
-    assert total > 1000
-    monkeypatch.setattr("index.store._MIN_PASS_BUDGET", 0)  # one corpus pass fills every term
-    in_one_pass = Store(pg, glossary)
-    for term in glossary.terms:
-        got = [(h.passage.id, [(m.start, m.end, m.rule) for m in h.matches]) for h in in_one_pass.hits(term)]
-        assert got == answers[term.id], term.id
+    assert on_whoosh.snapshot.passages_per_date() == on_postgres.snapshot.passages_per_date()
+    answers = postings_of(whoosh_index)
+    assert answers == postings_of(pg) == full_match(pg)
+    assert sum(len(v) for v in answers.values()) > 1000
+    for term in glossary.terms:  # every page, every order, filters: the same on both
+        for sort in SORTS:
+            for where in (PassageFilter(), PassageFilter(lang="ko"), PassageFilter(since="2024-06-01", until="2024-12-31")):
+                a = on_whoosh.term_passages(term, where, sort, limit=7, offset=3)
+                b = on_postgres.term_passages(term, where, sort, limit=7, offset=3)
+                assert (a[0], [h.passage.id for h in a[1]]) == (b[0], [h.passage.id for h in b[1]]), (term.id, sort, where)
+        assert on_whoosh.usage(term) == on_postgres.usage(term)
+        assert on_whoosh.snapshot.cooccurrence(term.id, PassageFilter()) == \
+            on_postgres.snapshot.cooccurrence(term.id, PassageFilter())
+        assert on_whoosh.snapshot.cooccurrence(term.id, PassageFilter(lang="en")) == \
+            on_postgres.snapshot.cooccurrence(term.id, PassageFilter(lang="en"))
     for query in ("digital twin", "GPU procurement", "디지털", "sovereign"):
         assert [p.id for p, _ in on_whoosh.search(query, 50).passages] == \
             [p.id for p, _ in on_postgres.search(query, 50).passages], query
+    on_postgres.snapshot.close()
     pg.close()
 
 
@@ -80,13 +85,15 @@ def test_cli_build_into_postgres_and_migrate_a_whoosh_index(postgres: PostgresSe
     assert result.exit_code == 0, result.output
     assert "loaded 3 documents into PostgreSQL: 3 documents, 7 passages" in result.output
     assert "loading" in result.output  # the progress bar
-    rebuild(tmp_path / "ix", read_corpus(corpus_dir))
+    rebuild(tmp_path / "ix", read_corpus(corpus_dir), load_glossary(glossary_file))
     other = postgres.new_database()
     result = CliRunner().invoke(main, ["migrate-index", "--index", str(tmp_path / "ix"), "--database", other])
     assert result.exit_code == 0 and "migrated 3 documents (7 passages)" in result.output
     migrated = PostgresIndex(other)
-    assert migrated.get_document("alpha").title == "Alpha"
-    assert migrated.document_ids() == WhooshIndex(tmp_path / "ix").document_ids()
+    with migrated.snapshot() as snap, WhooshIndex(tmp_path / "ix").snapshot() as source:
+        assert snap.get_document("alpha").title == "Alpha"
+        assert snap.document_ids() == source.document_ids()
+    assert postings_of(migrated) == postings_of(WhooshIndex(tmp_path / "ix"))
     migrated.close()
 
 

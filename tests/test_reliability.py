@@ -30,6 +30,7 @@ from index.live import LiveGlossary
 from index.store import Store
 from index.whoosh_backend import WhooshIndex, rebuild
 from service.api import common
+from tests.helpers import full_match, passage_ids, postings_of
 from tests.conftest import ROOT, TOKEN, Gunicorn
 from tests.soak import soak
 
@@ -81,13 +82,13 @@ def big_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_kill_minus_nine_during_a_rebuild(tmp_path: Path, corpus_dir: Path, glossary_file: Path, big_corpus: Path) -> None:
     ix = tmp_path / "ix"
-    rebuild(ix, read_corpus(corpus_dir))
-    store = Store(WhooshIndex(ix), load_glossary(glossary_file))
-    library = Library(corpus_dir, store.index, ix)
+    rebuild(ix, read_corpus(corpus_dir), load_glossary(glossary_file))
+    index = WhooshIndex(ix)
+    library = Library(corpus_dir, index, ix)
     rounds = 5 if FULL else 1
     for round_number in range(rounds):
         library.put(f"acked/doc-{round_number}", "An acknowledged digital twin.", {})  # acknowledged before the kill
-        before = store.counts()
+        before = Store(index.snapshot()).counts()
         builder = glossary_cli("build", "--rebuild", "--quiet", "--glossary", str(glossary_file), "--corpus",
                                str(big_corpus), "--index", str(ix))
         deadline = time.monotonic() + 60
@@ -98,14 +99,14 @@ def test_kill_minus_nine_during_a_rebuild(tmp_path: Path, corpus_dir: Path, glos
         builder.wait()
         assert builder.stdout is not None
         builder.stdout.close()
-        assert store.counts() == before  # readers still answer from the last complete index
-        assert {h.passage.id for h in store.hits(store.term("digital-twin"))} >= {f"acked/doc-{round_number}:1"}
+        assert Store(index.snapshot()).counts() == before  # readers still answer from the last complete index
+        assert set(passage_ids(index, "digital-twin")) >= {f"acked/doc-{round_number}:1"}
     result = subprocess.run([sys.executable, "-m", "service.cli", "build", "--rebuild", "--quiet", "--glossary",
                              str(glossary_file), "--corpus", str(corpus_dir), "--index", str(ix)],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(list(ix.glob("gen-*"))) == 1  # the killed builds' leftovers were cleaned up
-    ids = {h.passage.doc for h in store.hits(store.term("digital-twin"))}
+    ids = {p.rsplit(":", 1)[0] for p in passage_ids(index, "digital-twin")}
     assert {f"acked/doc-{n}" for n in range(rounds)} <= ids  # no acknowledged write was lost
 
 
@@ -115,9 +116,9 @@ def test_kill_minus_nine_during_an_incremental_update(tmp_path: Path, glossary_f
     for path in sorted(big_corpus.glob("*.md"))[:1500]:
         (corpus / path.name).write_bytes(path.read_bytes())
     ix = tmp_path / "ix"
-    rebuild(ix, read_corpus(corpus))
-    store = Store(WhooshIndex(ix), load_glossary(glossary_file))
-    before = store.counts()
+    rebuild(ix, read_corpus(corpus), load_glossary(glossary_file))
+    index = WhooshIndex(ix)
+    before = Store(index.snapshot()).counts()
     for path in sorted(big_corpus.glob("*.md"))[1500:3000]:  # 1,500 new documents to add
         (corpus / path.name).write_bytes(path.read_bytes())
     updater = glossary_cli("build", "--quiet", "--glossary", str(glossary_file), "--corpus", str(corpus), "--index", str(ix))
@@ -126,17 +127,19 @@ def test_kill_minus_nine_during_an_incremental_update(tmp_path: Path, glossary_f
     updater.wait()
     assert updater.stdout is not None
     updater.stdout.close()
-    assert store.counts() in (before, store.counts())  # either the old or the new commit, never half
-    assert store.counts().documents in (1500, 3000)
+    after = Store(index.snapshot()).counts()
+    assert after.documents in (1500, 3000)  # either the old or the new commit, never half
+    assert after.passages in (before.passages, before.passages * 2)
     result = subprocess.run([sys.executable, "-m", "service.cli", "build", "--quiet", "--glossary", str(glossary_file),
                              "--corpus", str(corpus), "--index", str(ix)], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert store.counts().documents == 3000
+    assert Store(index.snapshot()).counts().documents == 3000
+    assert postings_of(index) == full_match(index)
 
 
 def test_two_writers_at_once(tmp_path: Path, glossary_file: Path, big_corpus: Path, corpus_dir: Path) -> None:
     ix = tmp_path / "ix"
-    rebuild(ix, read_corpus(corpus_dir))
+    rebuild(ix, read_corpus(corpus_dir), load_glossary(glossary_file))
     writers = [glossary_cli("build", "--rebuild", "--quiet", "--glossary", str(glossary_file), "--corpus", str(big_corpus),
                             "--index", str(ix)) for _ in range(2)]
     outputs = []
@@ -147,7 +150,7 @@ def test_two_writers_at_once(tmp_path: Path, glossary_file: Path, big_corpus: Pa
     assert codes == [0, 1], outputs
     failed = next(out for code, out in outputs if code == 1)
     assert "another process is writing the index" in failed
-    assert WhooshIndex(ix).counts().passages == 30_000  # the one that ran built a whole index
+    assert Store(WhooshIndex(ix).snapshot()).counts().passages == 30_000  # the one that ran built a whole index
 
 
 def test_half_written_or_truncated_glossary_keeps_the_last_good_one(glossary_file: Path) -> None:

@@ -39,8 +39,8 @@ def tracked(tmp_path: Path) -> Store:
         paragraphs += [f"Nothing to see, item {i}." for i in range(filler)]
         (corpus / f"{month}.md").write_text(f"---\ndate: {month}-15\nsource: wire\n---\n" + "\n\n".join(paragraphs) + "\n")
     (corpus / "old.md").write_text("---\ndate: 2025-03-02\nlang: en\n---\nThe AI plant and a virtual replica.\n")
-    rebuild(tmp_path / "ix", read_corpus(corpus))
-    return Store(WhooshIndex(tmp_path / "ix"), load_glossary(ROOT / "tests" / "data" / "glossary.yaml"))
+    rebuild(tmp_path / "ix", read_corpus(corpus), load_glossary(ROOT / "tests" / "data" / "glossary.yaml"))
+    return Store(WhooshIndex(tmp_path / "ix").snapshot())
 
 
 def test_period_labels() -> None:
@@ -173,7 +173,7 @@ def test_skos_export_parses_back(client: Any) -> None:
     assert len(set(parsed.subjects(rdflib.RDF.type, SKOS.Concept))) == 4
 
 
-def test_csv_export_and_import_dry_run(client: Any, glossary_file: Path) -> None:
+def test_csv_export_and_import_dry_run(app: Any, client: Any, glossary_file: Path) -> None:
     r = client.get("/api/export?format=csv")
     rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
     twin = next(row for row in rows if row["id"] == "digital-twin")
@@ -192,6 +192,7 @@ def test_csv_export_and_import_dry_run(client: Any, glossary_file: Path) -> None
     assert glossary_file.read_text() == before
     done = client.post("/api/import?dry_run=false", data=out.getvalue(), content_type="text/csv", headers=auth).get_json()
     assert done["written"] is True and "# A small glossary for tests" in glossary_file.read_text()
+    app.extensions["glossary"].writer.run_once()  # the background writer stores the new glossary
     assert client.get("/api/terms/npu").status_code == 200
     bad = "id,term,definition\nbroken,,\n"
     assert client.post("/api/import", data=bad, content_type="text/csv", headers=auth).status_code == 422

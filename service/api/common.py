@@ -95,9 +95,9 @@ def next_url(endpoint: str, total: int, limit: int, offset: int, **values: Any) 
 
 
 def get_term_or_404(term_id: str) -> Term:
-    from service.state import services
+    from service.state import current_store
 
-    store = services().store
+    store = current_store()
     term = store.term(term_id)
     if term is None:
         raise ApiError(404, "not_found", f"no term with id {term_id!r}",

@@ -11,7 +11,7 @@ from index.corpus import Document, split_front_matter, validate_document_id
 from index.errors import DocumentError
 from service.api.common import cached_json, parse_json_body, require_write_token
 from service.errors import ApiError
-from service.state import services
+from service.state import current_store, services
 
 bp = Blueprint("documents", __name__, url_prefix="/api")
 
@@ -83,7 +83,7 @@ def _store(doc_id: str, data: dict[str, Any]) -> tuple[Document, bool]:
 @bp.get("/documents/<doc_id:doc_id>")
 def get_document(doc_id: str) -> Any:
     """A document with its metadata, text and passages."""
-    doc = services().store.index.get_document(_checked_id(doc_id))
+    doc = current_store().snapshot.get_document(_checked_id(doc_id))
     if doc is None:
         raise ApiError(404, "not_found", f"no document {doc_id!r}")
     return cached_json(document_json(doc))
@@ -94,7 +94,7 @@ def create_document() -> Any:
     """Add a document; 409 if the id is taken (use PUT to replace)."""
     require_write_token()
     data = parse_json_body(NewDocument)
-    if services().store.index.get_document(data["id"]) is not None:
+    if current_store().snapshot.get_document(data["id"]) is not None:
         raise ApiError(409, "conflict", f"document {data['id']!r} exists; PUT replaces it")
     doc, _ = _store(data["id"], data)
     response = cached_json(document_json(doc), 201)

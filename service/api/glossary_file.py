@@ -15,7 +15,7 @@ from index.history import HistoryUnavailable, changes_since, term_history
 from index.durable import write_atomically
 from service.api.common import cached_json, get_term_or_404, parse_args, require_write_token
 from service.errors import ApiError
-from service.state import services
+from service.state import current_store, services
 
 bp = Blueprint("glossary_file", __name__, url_prefix="/api")
 
@@ -101,7 +101,7 @@ def changes() -> Any:
 def export() -> Any:
     """The glossary as CSV, or SKOS in Turtle or JSON-LD."""
     args = parse_args(ExportArgs)
-    glossary = services().store.glossary
+    glossary = current_store().glossary
     if args["format"] == "csv":
         return Response(to_csv(glossary), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=glossary.csv"})

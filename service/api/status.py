@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint
 from marshmallow import Schema, fields
 
-from service.state import services
+from service.state import current_store, services
 
 bp = Blueprint("status", __name__)
 
@@ -23,16 +24,20 @@ class ProblemOut(Schema):
 
 
 class GlossaryStatus(Schema):
-    version = fields.String(required=True)
-    loaded_at = fields.String(required=True)
+    version = fields.String(required=True, metadata={"description": "the version being served (stored with the index)"})
+    stored_at = fields.String(required=True)
     terms = fields.Integer(required=True)
     path = fields.String(required=True)
+    file_version = fields.String(allow_none=True, required=True,
+                                 metadata={"description": "the last valid version read from the file"})
+    pending = fields.Boolean(required=True, metadata={"description": "the file holds a version not served yet"})
     problems = fields.List(fields.Nested(ProblemOut), required=True)
 
 
 class IndexStatus(Schema):
     backend = fields.String(required=True)
     version = fields.String(required=True)
+    content_version = fields.Integer(required=True)
     documents = fields.Integer(required=True)
     passages = fields.Integer(required=True)
 
@@ -40,6 +45,8 @@ class IndexStatus(Schema):
 class StatusOut(Schema):
     glossary = fields.Nested(GlossaryStatus, required=True)
     index = fields.Nested(IndexStatus, required=True)
+    writer = fields.Dict(allow_none=True, required=True,
+                         metadata={"description": "the background writer's last job: rematch progress (done/total)"})
     worker = fields.Integer(required=True, metadata={"description": "process id of the worker that answered"})
 
 
@@ -49,19 +56,24 @@ class HealthOut(Schema):
 
 @bp.get("/api/status")
 def status() -> Any:
-    """What is being served: glossary version (and any problem on disk), index counts."""
+    """What is being served: glossary version (and any problem on disk), index counts, writer progress."""
     svc = services()
-    glossary = svc.live.current
-    counts = svc.store.counts()
+    store = current_store()
+    snap = store.snapshot
+    counts = store.counts()
+    on_disk = svc.live.current
     return {
         "glossary": {
-            "version": glossary.version,
-            "loaded_at": dt.datetime.fromtimestamp(glossary.loaded_at, dt.timezone.utc).isoformat(),
-            "terms": len(glossary), "path": glossary.path,
+            "version": store.glossary.version,
+            "stored_at": dt.datetime.fromtimestamp(snap.state.glossary_updated_at, dt.timezone.utc).isoformat(),
+            "terms": len(store.glossary), "path": Path(svc.live.path).name,
+            "file_version": on_disk.version if on_disk else None,
+            "pending": bool(on_disk and on_disk.version != store.glossary.version and not svc.live.problems),
             "problems": [p.as_dict() for p in svc.live.problems],
         },
-        "index": {"backend": svc.backend, "version": svc.store.index.version(),
+        "index": {"backend": svc.backend, "version": snap.version, "content_version": snap.state.content_version,
                   "documents": counts.documents, "passages": counts.passages},
+        "writer": svc.index.job(),
         "worker": os.getpid(),
     }
 

@@ -8,11 +8,12 @@ from flask import Blueprint, current_app
 from marshmallow import Schema, fields, validate
 
 from index.glossary import Term
-from index.store import SORTS, PassageFilter
+from index.backend import SORTS
+from index.postings import PassageFilter
 from service.api.common import (
     cached_json, get_term_or_404, hit_json, next_url, parse_args, term_ref, term_summary,
 )
-from service.state import services
+from service.state import current_store, services
 
 bp = Blueprint("terms", __name__, url_prefix="/api")
 
@@ -125,7 +126,7 @@ class TermPassages(Schema):
 # -- views -------------------------------------------------------------------------------
 def term_detail(term: Term) -> dict[str, Any]:
     """The whole term with its usage: shared by the API and the term page."""
-    store = services().store
+    store = current_store()
     glossary = store.glossary
     labels: dict[str, list[dict[str, str]]] = {}
     for label in term.visible_labels():
@@ -150,7 +151,7 @@ def term_detail(term: Term) -> dict[str, Any]:
 def list_terms() -> Any:
     """All terms, paged, filterable by tag, status and language."""
     args = parse_args(TermListArgs)
-    found = services().store.terms(args.get("tag"), args.get("status"), args.get("lang"))
+    found = current_store().terms(args.get("tag"), args.get("status"), args.get("lang"))
     limit, offset = args["limit"], args["offset"]
     return cached_json({"total": len(found), "terms": [term_summary(t) for t in found[offset : offset + limit]],
                         "next": next_url("terms.list_terms", len(found), limit, offset)})
@@ -169,6 +170,6 @@ def term_passages(term_id: str) -> Any:
     args = parse_args(PassageArgs)
     limit = min(args["limit"], current_app.config["MAX_PAGE_SIZE"])
     where = PassageFilter(args.get("doc"), args.get("since"), args.get("until"), args.get("lang"), args.get("source"))
-    total, hits = services().store.term_passages(term, where, args["sort"], limit, args["offset"])
+    total, hits = current_store().term_passages(term, where, args["sort"], limit, args["offset"])
     return cached_json({"term": term.id, "total": total, "passages": [hit_json(h) for h in hits],
                         "next": next_url("terms.term_passages", total, limit, args["offset"], term_id=term.id)})

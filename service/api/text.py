@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from service.api.common import cached_json, parse_args, parse_json_body, term_summary
 from service.api.terms import TermSummary
 from service.errors import ApiError
-from service.state import services
+from service.state import current_store, services
 
 bp = Blueprint("text", __name__, url_prefix="/api")
 
@@ -91,7 +91,7 @@ class AnnotateOut(Schema):
 def lookup() -> Any:
     """Resolve a label in any form to its term; 404 with did-you-mean suggestions otherwise."""
     query = parse_args(LookupArgs)["label"]
-    result = services().store.lookup(query)
+    result = current_store().lookup(query)
     if result.term is None:
         raise ApiError(404, "not_found", f"no term has the label {query!r}",
                        {"suggestions": [term_summary(t) for t in result.suggestions]})
@@ -103,7 +103,7 @@ def lookup() -> Any:
 def suggest() -> Any:
     """Autocomplete over all labels (at most 10)."""
     args = parse_args(SuggestArgs)
-    found = services().store.suggest(args["q"], args["limit"])
+    found = current_store().suggest(args["q"], args["limit"])
     return cached_json({"query": args["q"], "suggestions": [
         {"term": s.term.id, "label": s.label, "preferred": s.term.term} for s in found]})
 
@@ -112,7 +112,7 @@ def suggest() -> Any:
 def search() -> Any:
     """Full-text search over passages (highlighted) and terms. Any text is a valid query."""
     args = parse_args(SearchArgs)
-    result = services().store.search(args["q"], args["limit"])
+    result = current_store().search(args["q"], args["limit"])
     return cached_json({
         "query": args["q"],
         "terms": [term_summary(t) for t in result.terms],
@@ -133,5 +133,5 @@ def annotate() -> Any:
             raise ApiError(400, "bad_text", "the body is not text in the declared charset (UTF-8 by default)") from None
     else:
         text = parse_json_body(AnnotateIn)["text"]
-    matches = services().store.annotate(text)
+    matches = current_store().annotate(text)
     return {"matches": [m.as_dict() for m in matches]}

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import threading
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint
 from marshmallow import Schema, fields, validate
 
-from index.candidates import Candidate, find_candidates
-from index.store import PassageFilter
+from index.postings import PassageFilter
 from index.tracking import INTERVALS, cooccurring, deprecated_usage, movements, trend
+from index.writer import CANDIDATES
 from service.api.common import cached_json, get_term_or_404, hit_json, parse_args
 from service.api.terms import IsoDate, PassageOut
-from service.state import services
+from service.state import current_store
 
 bp = Blueprint("tracking", __name__, url_prefix="/api")
 
@@ -108,6 +108,9 @@ class CandidateOut(Schema):
 
 class CandidatesOut(Schema):
     candidates = fields.List(fields.Nested(CandidateOut), required=True)
+    computed_at = fields.String(allow_none=True, required=True)
+    content_version = fields.Integer(allow_none=True, required=True)
+    current = fields.Boolean(required=True)
 
 
 def _filter(args: dict[str, Any]) -> PassageFilter:
@@ -119,7 +122,7 @@ def term_trend(term_id: str) -> Any:
     """Uses per period, normalised by the corpus size of the period, with bursts."""
     term = get_term_or_404(term_id)
     args = parse_args(TrendArgs)
-    periods = trend(services().store, term, args["interval"], _filter(args))
+    periods = trend(current_store(), term, args["interval"], _filter(args))
     return cached_json({
         "term": term.id, "interval": args["interval"],
         "burst_rule": "normalised rate above the mean of the other periods by more than 2 standard deviations, and at least 2 uses",
@@ -132,7 +135,7 @@ def term_trend(term_id: str) -> Any:
 def trends() -> Any:
     """Terms rising and falling most: the last `window` periods against the `window` before."""
     args = parse_args(TrendsArgs)
-    moved = movements(services().store, args["interval"], args["window"], _filter(args))
+    moved = movements(current_store(), args["interval"], args["window"], _filter(args))
 
     def out(m: Any) -> dict[str, Any]:
         return {"term": m.term.id, "label": m.term.term, "before": m.before, "after": m.after, "change": m.change,
@@ -148,7 +151,7 @@ def term_cooccurring(term_id: str) -> Any:
     """Terms that share passages with this one, with counts and an example passage each."""
     term = get_term_or_404(term_id)
     args = parse_args(LimitArgs)
-    found = cooccurring(services().store, term, args["limit"], _filter(args))
+    found = cooccurring(current_store(), term, args["limit"], _filter(args))
     return cached_json({"term": term.id, "cooccurring": [
         {"term": c.term.id, "label": c.term.term, "passages": c.passages, "example": hit_json(c.example)} for c in found]})
 
@@ -157,36 +160,32 @@ def term_cooccurring(term_id: str) -> Any:
 def deprecated_report() -> Any:
     """Passages that use a deprecated term or label, and what to use instead."""
     args = parse_args(LimitArgs)
-    uses = deprecated_usage(services().store, _filter(args))
+    uses = deprecated_usage(current_store(), _filter(args))
     return cached_json({"total": len(uses), "uses": [
         {"term": d.term.id, "used_label": d.used_label, "reason": d.reason, "use_instead": d.use_instead,
          "use_term": d.use_term.id if d.use_term else None, "passage": hit_json(d.hit)}
         for d in uses[: args["limit"]]]})
 
 
-_candidates_cache: dict[tuple[str, str], list[Candidate]] = {}
-_candidates_lock = threading.Lock()
-
-
-def candidates_for(limit: int = 50) -> list[Candidate]:
-    """Candidate terms for the current glossary and index (computed once per version pair)."""
-    store = services().store
-    key = (store.glossary.version, store.index.version())
-    with _candidates_lock:
-        if key not in _candidates_cache:
-            _candidates_cache.clear()
-            _candidates_cache[key] = find_candidates(store.index.all_passages(), store.glossary, limit=200)
-        return _candidates_cache[key][:limit]
+def stored_candidates(limit: int = 50) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The candidate terms the background writer last stored, and how fresh they are."""
+    snap = current_store().snapshot
+    found = snap.derived(CANDIDATES)
+    if found is None:
+        return [], {"computed_at": None, "content_version": None, "current": False}
+    fresh = {"computed_at": dt.datetime.fromtimestamp(found["computed_at"], dt.timezone.utc).isoformat(),
+             "content_version": found["content_version"],
+             "current": found["content_version"] == snap.state.content_version}
+    return list(found["data"])[:limit], fresh
 
 
 @bp.get("/candidates")
 def candidates() -> Any:
-    """Recurring phrases that are not in the glossary, best candidates first."""
+    """Recurring phrases that are not in the glossary, best candidates first.
+
+    Computed by the background writer after writes (never on request): `computed_at` says when,
+    and `current` whether the corpus has changed since.
+    """
     args = parse_args(LimitArgs)
-    found = candidates_for(args["limit"])
-    return cached_json({"candidates": [
-        {"phrase": c.phrase, "passages": c.passages, "documents": c.documents, "rise": c.rise, "score": c.score,
-         "examples": [{"doc": p.doc, "passage": p.id, "date": p.date, "text": p.text} for p in c.examples]}
-        for c in found]})
-
-
+    found, fresh = stored_candidates(args["limit"])
+    return cached_json({"candidates": found, **fresh})

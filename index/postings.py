@@ -1,0 +1,227 @@
+"""Term postings: which terms each passage uses, and the counts kept beside them.
+
+Only the writer computes postings (at build, on document writes, after glossary edits);
+readers page through them. Both backends share what is here: how a document is matched into
+postings, the per-term counts that are updated by deltas in the same commit as the postings
+(passages and documents per (date, language, source), shared passages with every other term),
+and how a page of a term's passages is located from those counts without reading the rest.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from index.corpus import Document
+from index.matcher import Match, Matcher
+
+# Bump when matching rules change: an index whose postings were made by another version is
+# re-matched (in the background, built aside) before it serves the new rules.
+MATCHER_VERSION = 1
+# The stats key of the whole corpus: passages and documents per (date, lang, source).
+CORPUS = "*corpus*"  # not a valid term id (ids are slugs), so it never collides
+
+GroupKey = tuple[str, str, str]  # (date or "", lang, source or "")
+StoredMatch = tuple[int, int, str, str, str, str]  # start, end, label, rule, lang, label_status
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    id: str
+    date: str | None
+    lang: str
+    source: str | None
+    passages: int
+
+    @property
+    def group(self) -> GroupKey:
+        return (self.date or "", self.lang, self.source or "")
+
+
+@dataclass(frozen=True)
+class DocMatches:
+    """Every match in one document: (ordinal, matches) for each passage that has any."""
+
+    meta: DocMeta
+    passages: tuple[tuple[int, tuple[Match, ...]], ...]
+
+    def by_term(self) -> dict[str, list[tuple[int, tuple[Match, ...]]]]:
+        out: dict[str, list[tuple[int, tuple[Match, ...]]]] = {}
+        for ordinal, matches in self.passages:
+            for term_id in dict.fromkeys(m.term for m in matches):
+                out.setdefault(term_id, []).append((ordinal, tuple(m for m in matches if m.term == term_id)))
+        return out
+
+
+def doc_meta(doc: Document) -> DocMeta:
+    return DocMeta(doc.id, doc.date, doc.lang, doc.source, len(doc.passages))
+
+
+def match_document(doc: Document, matcher: Matcher) -> DocMatches:
+    found = []
+    for p in doc.passages:
+        matches = matcher.match(p.text)
+        if matches:
+            found.append((p.ordinal, tuple(matches)))
+    return DocMatches(doc_meta(doc), tuple(found))
+
+
+def pack_matches(matches: Iterable[Match]) -> list[StoredMatch]:
+    return [(m.start, m.end, m.label, m.rule, m.lang, m.label_status) for m in matches]
+
+
+def unpack_matches(term_id: str, stored: Iterable[Iterable[object]]) -> tuple[Match, ...]:
+    return tuple(Match(term_id, *m) for m in stored)  # type: ignore[arg-type]
+
+
+# -- counts kept beside the postings ---------------------------------------------------------
+@dataclass
+class TermStats:
+    """A term's usage counts: per group [passages, documents], and shared passages per other term."""
+
+    groups: dict[GroupKey, list[int]] = field(default_factory=dict)
+    cooc: dict[str, int] = field(default_factory=dict)
+
+    def is_empty(self) -> bool:
+        return not self.groups and not self.cooc
+
+    def merged(self, delta: TermStats) -> TermStats:
+        """These counts plus `delta`, with groups and pairs that fell to zero dropped."""
+        groups = {k: list(v) for k, v in self.groups.items()}
+        for key, (passages, documents) in delta.groups.items():
+            now = groups.setdefault(key, [0, 0])
+            now[0] += passages
+            now[1] += documents
+            if now[0] <= 0 and now[1] <= 0:
+                del groups[key]
+        cooc = dict(self.cooc)
+        for other, n in delta.cooc.items():
+            cooc[other] = cooc.get(other, 0) + n
+            if cooc[other] <= 0:
+                del cooc[other]
+        return TermStats(groups, cooc)
+
+    def to_json(self) -> dict[str, object]:
+        return {"groups": [[*k, *v] for k, v in sorted(self.groups.items())], "cooc": self.cooc}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object] | None) -> TermStats:
+        if not data:
+            return cls()
+        groups = {(g[0], g[1], g[2]): [g[3], g[4]] for g in data["groups"]}  # type: ignore[attr-defined]
+        return cls(groups, dict(data["cooc"]))  # type: ignore[call-overload]
+
+
+class StatsDelta:
+    """Changes to every touched term's counts, from documents removed (-1) and added (+1)."""
+
+    def __init__(self) -> None:
+        self.terms: dict[str, TermStats] = {}
+
+    def _stats(self, term_id: str) -> TermStats:
+        found = self.terms.get(term_id)
+        if found is None:
+            found = self.terms[term_id] = TermStats()
+        return found
+
+    def add(self, dm: DocMatches, sign: int) -> None:
+        group = dm.meta.group
+        corpus = self._stats(CORPUS).groups.setdefault(group, [0, 0])
+        corpus[0] += sign * dm.meta.passages
+        corpus[1] += sign
+        passages: Counter[str] = Counter()
+        for _, matches in dm.passages:
+            here = set(m.term for m in matches)
+            passages.update(here)
+            if len(here) > 1:
+                for term_id in here:
+                    cooc = self._stats(term_id).cooc
+                    for other in here:
+                        if other != term_id:
+                            cooc[other] = cooc.get(other, 0) + sign
+        for term_id, n in passages.items():
+            counts = self._stats(term_id).groups.setdefault(group, [0, 0])
+            counts[0] += sign * n
+            counts[1] += sign
+
+
+# -- reading: where a page of a term's passages lies -------------------------------------------
+@dataclass(frozen=True)
+class PassageFilter:
+    doc: str | None = None
+    since: str | None = None
+    until: str | None = None
+    lang: str | None = None
+    source: str | None = None
+
+    def accepts_group(self, date: str, lang: str, source: str) -> bool:
+        if self.lang and lang != self.lang:
+            return False
+        if self.source and source != self.source:
+            return False
+        if self.since and (not date or date < self.since):
+            return False
+        return not (self.until and (not date or date > self.until))
+
+    def accepts(self, p: object) -> bool:
+        """For passages (anything with doc, date, lang and source attributes)."""
+        if self.doc and p.doc != self.doc:  # type: ignore[attr-defined]
+            return False
+        return self.accepts_group(p.date or "", p.lang, p.source or "")  # type: ignore[attr-defined]
+
+    @property
+    def unfiltered(self) -> bool:
+        return self == PassageFilter()
+
+
+def passages_per_date(stats: TermStats, where: PassageFilter) -> Counter[str]:
+    found: Counter[str] = Counter()
+    for (date, lang, source), (passages, _) in stats.groups.items():
+        if where.accepts_group(date, lang, source):
+            found[date] += passages
+    return found
+
+
+def locate_page(stats: TermStats, where: PassageFilter, newest: bool, offset: int,
+                limit: int) -> tuple[int, list[str], int]:
+    """(total, dates holding the page in order, passages to skip in the first of them).
+
+    Dates run newest (or oldest) first, undated last; within a date, passages run by document
+    and ordinal, so the page is the concatenation of those dates' passages, cut at `skip`.
+    """
+    per_date = passages_per_date(stats, where)
+    total = sum(per_date.values())
+    order = sorted((d for d in per_date if d), reverse=newest) + ([""] if "" in per_date else [])
+    dates: list[str] = []
+    seen, skip = 0, 0
+    for date in order:
+        n = per_date[date]
+        if n and seen + n > offset and seen < offset + limit:
+            if not dates:
+                skip = offset - seen
+            dates.append(date)
+        seen += n
+        if seen >= offset + limit:
+            break
+    return total, dates, skip
+
+
+@dataclass(frozen=True)
+class Usage:
+    passages: int
+    documents: int
+    first_seen: str | None
+    last_seen: str | None
+
+
+def usage_of(stats: TermStats, where: PassageFilter) -> Usage:
+    passages = documents = 0
+    dates = []
+    for (date, lang, source), (p, d) in stats.groups.items():
+        if p and where.accepts_group(date, lang, source):
+            passages += p
+            documents += d
+            if date:
+                dates.append(date)
+    return Usage(passages, documents, min(dates, default=None), max(dates, default=None))

@@ -1,0 +1,135 @@
+"""The deployment's one background writer: glossary edits and derived data, exactly once.
+
+Every worker of every host runs a `BackgroundWriter`, but only the process holding the index's
+writer lock (an flock beside a whoosh index, an advisory lock in PostgreSQL) does anything; the
+kernel or the database frees that lock when its holder dies, and another worker takes over.
+Its work, in order:
+1. A new valid glossary on disk (or postings made by an older matcher): re-match what the
+   edit can change and store the glossary with the postings, in one commit. Until then every
+   reader keeps answering from the previous glossary and postings.
+2. Derived data (candidate terms) older than the index content: computed again, at most once
+   per `derived_every` seconds, and stored for readers.
+Progress goes to the index (`publish_job`), so that every worker's /api/status shows it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from index.backend import PassageIndex
+from index.glossary import Glossary
+from index.candidates import find_candidates
+from index.live import LiveGlossary
+from index.postings import MATCHER_VERSION
+from index.vocabulary import glossary_from_text
+
+log = logging.getLogger(__name__)
+CANDIDATES = "candidates"
+CANDIDATES_KEPT = 200
+PROGRESS_EVERY = 0.5  # seconds between progress reports
+
+
+def candidates_data(index: PassageIndex) -> tuple[int, list[dict[str, Any]]]:
+    """Candidate terms of the index's current content, as stored for readers."""
+    with index.snapshot() as snap:
+        glossary = glossary_from_text(snap.state.glossary_text)
+        found = find_candidates(snap.all_passages(), glossary, limit=CANDIDATES_KEPT)
+        content_version = snap.state.content_version
+    return content_version, [
+        {"phrase": c.phrase, "passages": c.passages, "documents": c.documents, "rise": c.rise, "score": c.score,
+         "examples": [{"doc": p.doc, "passage": p.id, "title": p.title, "date": p.date, "text": p.text}
+                      for p in c.examples]}
+        for c in found]
+
+
+class BackgroundWriter:
+    def __init__(self, index: PassageIndex, live: LiveGlossary, derived_every: float = 30.0):
+        self.index = index
+        self.live = live
+        self.derived_every = derived_every
+        self._derived_at = 0.0
+        self._reported = 0.0
+        self._proposed: str | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def _report(self, data: dict[str, Any], force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._reported >= PROGRESS_EVERY:
+            self._reported = now
+            self.index.publish_job({**data, "updated_at": time.time()})
+
+    def propose(self) -> None:
+        """Offer this host's glossary file to the deployment's writer (hosts sharing a database)."""
+        current = self.live.refresh()
+        if current is not None and current.version != self._proposed:
+            self.index.propose_glossary(current, self.live.file_mtime)
+            self._proposed = current.version
+
+    def wanted_glossary(self) -> Glossary | None:
+        """The glossary the index should hold, when it does not hold it yet."""
+        wanted = self.index.proposed_glossary() or self.live.current
+        state = self.index.state()
+        if wanted is None:
+            wanted = glossary_from_text(state.glossary_text)
+        if state.matcher_version != MATCHER_VERSION or wanted.version != state.glossary_version:
+            return wanted
+        return None
+
+    def run_once(self, force_derived: bool = False) -> list[str]:
+        """Do what is due, if this process is the writer; returns what was done."""
+        self.propose()
+        if not self.index.try_writer_lock():
+            return []
+        done = []
+        glossary = self.wanted_glossary()
+        if glossary is not None:
+            started = time.time()
+            job = {"job": "rematch", "glossary_version": glossary.version, "started_at": started}
+            self._report({**job, "state": "running", "done": 0, "total": None}, force=True)
+            try:
+                report = self.index.rematch(
+                    glossary, progress=lambda n, total: self._report({**job, "state": "running", "done": n,
+                                                                       "total": total}), wait_seconds=60.0)
+            except Exception as exc:
+                self._report({**job, "state": "failed", "error": str(exc)}, force=True)
+                raise
+            self._report({**job, "state": "done", "done": report.documents_checked,
+                          "total": report.documents_checked, "changed": report.documents_changed,
+                          "seconds": round(time.time() - started, 3)}, force=True)
+            log.info("glossary %s stored: %d documents checked, %d re-matched", glossary.version,
+                     report.documents_checked, report.documents_changed)
+            done.append("rematch")
+        if self._derived_due(force_derived):
+            self._derived_at = time.monotonic()
+            content_version, data = candidates_data(self.index)
+            self.index.store_derived(CANDIDATES, content_version, data)
+            done.append(CANDIDATES)
+        return done
+
+    def _derived_due(self, force: bool) -> bool:
+        with self.index.snapshot() as snap:
+            stored = snap.derived(CANDIDATES)
+            current = snap.state.content_version
+        if stored is not None and stored["content_version"] == current:
+            return False
+        return force or stored is None or time.monotonic() - self._derived_at >= self.derived_every
+
+    def start(self, interval: float) -> None:
+        """Run in a daemon thread: check every `interval` seconds; failures are logged and retried."""
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.run_once()
+                except Exception:  # noqa: BLE001 - the writer must outlive a failed attempt
+                    log.exception("background writer failed; will retry")
+
+        self._thread = threading.Thread(target=loop, name="background-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
