@@ -278,6 +278,7 @@ class PostgresIndex(PassageIndex):
         self._lock = threading.Lock()
         self._stats: dict[tuple[str, str], TermStats] = {}
         self._writer_conn: Connection[Any] | None = None
+        self._holds_writer_lock = False
 
     def _rows(self, query: str | sql.Composed, params: Any = ()) -> list[tuple[Any, ...]]:
         with self.pool.connection() as conn:
@@ -505,15 +506,24 @@ class PostgresIndex(PassageIndex):
         return glossary_from_text(rows[0][0]) if rows else None
 
     def try_writer_lock(self) -> bool:
-        """Hold the deployment's background-writer lock (a session advisory lock) if it is free."""
-        if self._writer_conn is not None and not self._writer_conn.closed:
-            return True
-        conn = psycopg.connect(self.url, autocommit=True)
-        if conn.execute("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK,)).fetchone() == (True,):
-            self._writer_conn = conn
-            return True
-        conn.close()
-        return False
+        """Hold the deployment's background-writer lock (a session advisory lock) if it is free.
+
+        The lock lives as long as its connection: if this process dies, or the database drops
+        the connection, another process gets it on its next try.
+        """
+        with self._lock:
+            if self._holds_writer_lock:
+                if self._writer_conn is not None and not self._writer_conn.closed:
+                    return True
+                self._holds_writer_lock = False
+            try:
+                if self._writer_conn is None or self._writer_conn.closed:
+                    self._writer_conn = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+                row = self._writer_conn.execute("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK,)).fetchone()
+            except psycopg.OperationalError:
+                return False
+            self._holds_writer_lock = row == (True,)
+            return self._holds_writer_lock
 
     def publish_job(self, data: dict[str, Any]) -> None:
         self._rows("INSERT INTO job_status (name, data) VALUES ('writer', %s) ON CONFLICT (name) "

@@ -65,6 +65,7 @@ CURRENT = "current"
 LOCK = "write.lock"
 WRITER_LOCK = "writer.lock"  # held for life by the one process that does background writing
 JOB_FILE = "job.json"
+BUILDING = "building.lock"  # inside a generation while it is being built, flocked by its builder
 WRITE_WAIT_SECONDS = 10.0
 # whoosh's in-memory posting pool per writer process: fixed, so that build memory does not
 # grow with the corpus (the pool spills sorted runs to disk when full).
@@ -502,6 +503,8 @@ def _build_generation(root: Path, documents: Iterable[Document], glossary: Gloss
     """A complete new generation beside the current one (not switched to)."""
     gen = root / f"gen-{time.time_ns()}"
     gen.mkdir()
+    building = os.open(gen / BUILDING, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(building, fcntl.LOCK_EX)  # released by the kernel if this builder dies
     try:
         ix = whoosh.index.create_in(str(gen), index_schema())
         writer = (ix.writer(procs=procs, multisegment=True, limitmb=WRITER_MEMORY_MB) if procs > 1
@@ -527,10 +530,13 @@ def _build_generation(root: Path, documents: Iterable[Document], glossary: Gloss
             raise
         writer.commit()
         ix.close()
+        (gen / BUILDING).unlink()
         fsync_tree(gen)
     except BaseException:
         shutil.rmtree(gen, ignore_errors=True)
         raise
+    finally:
+        os.close(building)
     return gen
 
 
@@ -547,11 +553,26 @@ def rebuild(index_dir: str | Path, documents: Iterable[Document], glossary: Glos
     return gen
 
 
-def _remove_stale_generations(root: Path, keep: str | None = None) -> None:
-    # Readers that still have an old generation open keep their files (POSIX unlink semantics).
+def _being_built(gen: Path) -> bool:
+    try:
+        fd = os.open(gen / BUILDING, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False  # a builder that died (kill -9) left it: the generation is a leftover
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_generations(root: Path) -> None:
+    # Readers that still have an old generation open keep their files (POSIX unlink semantics);
+    # a generation that a live builder is still writing is left alone.
     live = os.readlink(root / CURRENT) if (root / CURRENT).is_symlink() else None
     for child in root.glob("gen-*"):
-        if child.name not in (live, keep):
+        if child.name != live and not _being_built(child):
             shutil.rmtree(child, ignore_errors=True)
 
 
@@ -679,6 +700,7 @@ class WhooshIndex(PassageIndex):
             commit.commit(_new_state(glossary, now.content_version + 1))
             ix.close()
             fsync_tree(gen)
+            _remove_stale_generations(self.root)
         return RematchReport(glossary.version, len(candidates), changed, rebuilt=False)
 
     def _rematch_aside(self, snap: WhooshSnapshot, glossary: Glossary, progress: Progress | None,

@@ -4,10 +4,17 @@ Worker class and count come from bench/load.py on this 2-core machine: sync work
 core, gave the best p99 and spread load evenly between workers. gthread kept every keep-alive
 connection on the worker that accepted it, leaving the other idle, and its p99 was worse. Sync
 workers need a proxy in front (nginx) for slow clients; behind one, they are the right choice.
+
+The master loads the Korean analyser (about 500 MB) before it forks, so that the workers and
+the background writer share its pages instead of loading one copy each, and forks the one
+background writer process (service/writer_process.py), which re-matches glossary edits and
+computes derived data so that no serving worker spends its time on that.
 """
 
+import logging
 import multiprocessing
 import os
+import signal
 
 bind = os.environ.get("GLOSSARY_SERVICE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GLOSSARY_SERVICE_WORKERS", multiprocessing.cpu_count()))
@@ -16,10 +23,49 @@ threads = int(os.environ.get("GLOSSARY_SERVICE_THREADS", 1))
 timeout = 30
 graceful_timeout = 10
 keepalive = 2
-# Each worker opens the index and loads the glossary itself (no preload): a worker that
-# dies takes nothing shared with it, and each picks up glossary edits on its own.
+# Each worker opens the index itself (no preload_app): a worker that dies takes nothing
+# shared with it. Only the read-only analyser is loaded before the fork (on_starting).
 preload_app = False
 accesslog = os.environ.get("GLOSSARY_SERVICE_ACCESS_LOG")  # off unless asked for ("-" = stdout)
 errorlog = "-"
 loglevel = os.environ.get("GLOSSARY_SERVICE_LOG_LEVEL", "info")
 limit_request_line = 8190
+# The writer process does the background work; a worker checks only now and then whether it
+# has to take over (when that process has died).
+os.environ.setdefault("GLOSSARY_SERVICE_BACKGROUND_WRITER_SECONDS", "5")
+
+_writer_pid = 0
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """Load Kiwi with the glossary's Korean labels before the fork (shared copy-on-write)."""
+    from index import korean
+    from index.errors import GlossaryServiceError
+    from index.glossary import load_glossary
+    from service.writer_process import settings
+
+    try:
+        glossary = load_glossary(settings()["GLOSSARY_PATH"])
+    except GlossaryServiceError:
+        return  # the workers report the problem; they still serve the index's glossary
+    words = [lb.text for t in glossary.terms for lb in t.labels if lb.lang == "ko"]
+    if words:
+        korean.add_user_words(words + [w.replace(" ", "") for w in words])
+        korean.preload()
+
+
+def when_ready(server):  # type: ignore[no-untyped-def]
+    global _writer_pid
+    from service.writer_process import start
+
+    _writer_pid = start()
+    logging.getLogger("gunicorn.error").info("background writer process %d started", _writer_pid)
+
+
+def on_exit(server):  # type: ignore[no-untyped-def]
+    if _writer_pid:
+        try:
+            os.kill(_writer_pid, signal.SIGTERM)
+            os.waitpid(_writer_pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass

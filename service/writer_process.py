@@ -1,0 +1,60 @@
+"""The deployment's background writer as a process of its own, started by gunicorn's master.
+
+Matching text is CPU work: a serving worker that did it in a thread would answer its requests
+late meanwhile. So gunicorn's master forks this process once it is ready (after loading the
+Korean analyser, which the fork shares), and it takes the index's writer lock before any
+worker tries. If it dies, the workers' own writer threads take the lock over.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from typing import Any
+
+from index.live import LiveGlossary
+from index.writer import BackgroundWriter
+from service.config import DEFAULTS, from_environment
+from service.state import open_index
+
+log = logging.getLogger("glossary.writer")
+INTERVAL_SECONDS = 0.5
+
+
+def settings() -> dict[str, Any]:
+    return {**DEFAULTS, **from_environment()}
+
+
+def run(parent: int) -> None:
+    """Be the writer until the parent (gunicorn's master) is gone or asks us to stop."""
+    config = settings()
+    index, _ = open_index(config)
+    writer = BackgroundWriter(index, LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=0.0),
+                              derived_every=config["DERIVED_EVERY_SECONDS"])
+    while os.getppid() == parent:
+        try:
+            writer.run_once()
+        except Exception:  # noqa: BLE001 - keep writing after a failed attempt; it is logged
+            log.exception("background writer failed; will retry")
+        time.sleep(INTERVAL_SECONDS)
+    index.close()
+
+
+def start() -> int:
+    """Fork the writer process; returns its pid (in the parent)."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        return pid
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGCHLD, signal.SIGUSR1,
+                signal.SIGUSR2, signal.SIGTTIN, signal.SIGTTOU, signal.SIGWINCH):
+        signal.signal(sig, signal.SIG_DFL)  # not gunicorn's master handlers
+    code = 0
+    try:
+        run(parent)
+    except BaseException:  # noqa: BLE001 - a child must never return into gunicorn's code
+        log.exception("background writer process stopped")
+        code = 1
+    os._exit(code)

@@ -1,0 +1,320 @@
+"""Term postings stay equal to a fresh full match, whatever the writes, deletes and edits.
+
+Real whoosh indexes on disk and a real PostgreSQL server; hypothesis chooses the sequences.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from index.backend import PassageIndex
+from index.corpus import parse_document, read_corpus
+from index.errors import IndexOutdated
+from index.glossary import Glossary, load_glossary, parse_glossary
+from index.postgres_backend import PostgresIndex, migrations
+from index.postings import CORPUS, PassageFilter, usage_of
+from index.store import Store
+from index.whoosh_backend import WhooshIndex, rebuild
+from index.writer import BackgroundWriter
+from service.cli import main
+from tests.conftest import ROOT, TOKEN
+from tests.helpers import full_match, postings_of
+from bench.postgres_server import PostgresServer
+
+DATA = ROOT / "tests" / "data"
+SENTENCES = [
+    "A digital twin of the plant.", "Two digital twins and an AI factory.", "GPU clusters, one GPU cluster.",
+    "디지털 트윈을 만들었다.", "The old name of the GPU.", "Nothing here at all.", "An AI factory with GPUs.",
+    "Graphics chips in a digital twin.", "The Twins won the game.", "A virtual replica of a factory.",
+]
+DATES = [None, "2025-01-10", "2025-02-03", "2025-03-05"]
+# Glossary edits: (find, replace) in tests/data/glossary.yaml, applied to the base text.
+EDITS = [
+    ("", ""),  # back to the base glossary
+    ("    term: GPU\n", "    term: GPU\n    aliases: [old name]\n"),
+    ("    term: GPU\n", "    term: GPU\n    aliases: [graphics chip, factory]\n"),
+    ("    term: GPU\n", "    term: GPU\n    aliases: [plant]\n"),
+]
+
+operation = st.one_of(
+    st.tuples(st.just("put"), st.integers(0, 5), st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=3),
+              st.sampled_from(DATES)),
+    st.tuples(st.just("delete"), st.integers(0, 5)),
+    st.tuples(st.just("edit"), st.integers(0, len(EDITS) - 1)),
+)
+
+
+def glossary_for(edit: int) -> Glossary:
+    find, replace = EDITS[edit]
+    return parse_glossary((DATA / "glossary.yaml").read_text().replace(find, replace, 1) if find else
+                          (DATA / "glossary.yaml").read_text())
+
+
+def apply(index: PassageIndex, ops: list[tuple]) -> None:  # type: ignore[type-arg]
+    for op in ops:
+        if op[0] == "put":
+            _, n, sentences, date = op
+            front = f"---\ndate: {date}\n---\n" if date else ""
+            index.write(put=[parse_document(f"doc{n}", front + "\n\n".join(sentences) + "\n")])
+        elif op[0] == "delete":
+            index.write(delete=[f"doc{op[1]}"])
+        else:
+            index.rematch(glossary_for(op[1]))
+
+
+def assert_postings_equal_a_full_match(index: PassageIndex) -> None:
+    expected = full_match(index)
+    assert postings_of(index) == expected
+    with index.snapshot() as snap:
+        store = Store(snap)
+        passages = {p.id: p for p in snap.all_passages()}
+        for term_id, rows in expected.items():
+            # The counts kept beside the postings agree with them too.
+            dates = [passages[pid].date for pid, _ in rows if passages[pid].date]
+            usage = usage_of(snap.term_stats(term_id), PassageFilter())
+            assert (usage.passages, usage.documents, usage.first_seen, usage.last_seen) == (
+                len(rows), len({pid.rsplit(":", 1)[0] for pid, _ in rows}), min(dates, default=None),
+                max(dates, default=None)), term_id
+            mine = {pid for pid, _ in rows}
+            shared = Counter({other: len(mine & {pid for pid, _ in other_rows})
+                              for other, other_rows in expected.items() if other != term_id})
+            assert snap.cooccurrence(term_id, PassageFilter()) == +shared, term_id
+        assert store.counts().passages == len(passages)
+        assert set(snap.term_stats(CORPUS).groups) == {(p.date or "", p.lang, p.source or "") for p in passages.values()}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(operation, max_size=12), aside=st.booleans())
+def test_whoosh_postings_always_equal_a_full_match(tmp_path_factory: pytest.TempPathFactory, ops: list[tuple],  # type: ignore[type-arg]
+                                                   aside: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `aside`: re-match every glossary edit into a new generation instead of one commit.
+    monkeypatch.setattr("index.whoosh_backend.ASIDE_MIN_DOCUMENTS", -1 if aside else 10**9)
+    ix = tmp_path_factory.mktemp("ix")
+    rebuild(ix, read_corpus(DATA / "corpus"), glossary_for(0))
+    index = WhooshIndex(ix)
+    apply(index, ops)
+    assert_postings_equal_a_full_match(index)
+    index.close()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(operation, max_size=10))
+def test_postgres_postings_always_equal_a_full_match(postgres: PostgresServer, ops: list[tuple]) -> None:  # type: ignore[type-arg]
+    index = PostgresIndex(postgres.new_database())
+    index.replace_all(read_corpus(DATA / "corpus"), glossary_for(0))
+    apply(index, ops)
+    assert_postings_equal_a_full_match(index)
+    index.close()
+
+
+def test_reads_never_match_corpus_text(index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = WhooshIndex(index_dir)
+    with index.snapshot() as snap:
+        store = Store(snap)
+        monkeypatch.setattr("index.matcher.Matcher.match", lambda *a: pytest.fail("a read matched text"))
+        for term in store.glossary.terms:
+            store.term_passages(term)
+            store.term_passages(term, PassageFilter(lang="en"), sort="matches")
+            store.usage(term)
+        from index.tracking import cooccurring, deprecated_usage, movements, trend
+        trend(store, store.term("digital-twin"))
+        cooccurring(store, store.term("digital-twin"))
+        movements(store)
+        deprecated_usage(store)
+        assert store.document("alpha") is not None
+
+
+# -- the one writer: crashes and handover ---------------------------------------------------------
+WRITER_SCRIPT = """
+import sys
+from index.glossary import load_glossary
+from index.whoosh_backend import WhooshIndex
+import index.whoosh_backend as wb
+wb.ASIDE_MIN_DOCUMENTS = 0 if sys.argv[3] == "aside" else 10**9
+index = WhooshIndex(sys.argv[1])
+index.rematch(load_glossary(sys.argv[2]), progress=lambda n, total: print(n, total, flush=True))
+print("done", flush=True)
+"""
+
+
+@pytest.mark.parametrize("path", ["aside", "one-commit"])
+def test_kill_minus_nine_while_rematching_keeps_readers_consistent(tmp_path: Path, path: str) -> None:
+    from bench.synth import generate
+
+    corpus = tmp_path / "corpus"
+    generate(load_glossary(ROOT / "glossary.yaml"), 4000, corpus, seed=5)
+    ix = tmp_path / "ix"
+    rebuild(ix, read_corpus(corpus), load_glossary(ROOT / "glossary.yaml"))
+    index = WhooshIndex(ix)
+    before = postings_of(index)
+    old_version = index.state().glossary_version
+    edited = tmp_path / "glossary.yaml"
+    # "sovereign compute stack" is planted in 1% of the passages; "team" is common filler.
+    edited.write_text((ROOT / "glossary.yaml").read_text().replace(
+        "    aliases: [AI sovereignty]", "    aliases: [AI sovereignty, sovereign compute stack, team]"))
+    writer = subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, str(ix), str(edited), path], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None
+    seen = 0
+    while seen < 50:  # well inside the re-match
+        line = writer.stdout.readline()
+        assert line and not line.startswith("done"), "the re-match ended before it could be killed"
+        seen += 1
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    writer.stdout.close()
+    # Readers: still the old glossary with the old postings, consistent with each other.
+    assert index.state().glossary_version == old_version
+    assert postings_of(index) == before
+    # The next writer (here the service's background writer) finishes the job.
+    from index.live import LiveGlossary
+
+    done = BackgroundWriter(index, LiveGlossary(edited, poll_seconds=0)).run_once()
+    assert "rematch" in done
+    assert index.state().glossary_version == load_glossary(edited).version
+    after = postings_of(index)
+    assert after == full_match(index)
+    assert len(after["sovereign-ai"]) > len(before["sovereign-ai"])
+    assert len([p for p in ix.glob("gen-*")]) == 1  # the killed build's generation was cleaned up
+
+
+def test_only_one_process_is_the_background_writer(index_dir: Path, glossary_file: Path) -> None:
+    from index.live import LiveGlossary
+
+    first, second = WhooshIndex(index_dir), WhooshIndex(index_dir)
+    assert first.try_writer_lock()
+    code = "import sys; from index.whoosh_backend import WhooshIndex; print(WhooshIndex(sys.argv[1]).try_writer_lock())"
+    other = subprocess.run([sys.executable, "-c", code, str(index_dir)], cwd=ROOT, capture_output=True, text=True)
+    assert other.stdout.strip() == "False"
+    assert BackgroundWriter(second, LiveGlossary(glossary_file, poll_seconds=0)).run_once() == [] or \
+        second.try_writer_lock()  # flock is per open file: a second handle in this process may share it
+    first.close()
+    other = subprocess.run([sys.executable, "-c", code, str(index_dir)], cwd=ROOT, capture_output=True, text=True)
+    assert other.stdout.strip() == "True"  # released with its holder
+
+
+# -- upgrades ----------------------------------------------------------------------------------
+def test_a_whoosh_index_of_the_previous_release_is_upgraded_with_its_documents(tmp_path: Path,
+                                                                              glossary_file: Path) -> None:
+    import whoosh.index
+    from whoosh import columns
+    from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
+
+    old_schema = Schema(doc=ID(stored=True, unique=True), keys=KEYWORD(scorable=True, lowercase=False),
+                        title=STORED(), date=STORED(), lang=STORED(), source=STORED(), body=STORED(),
+                        passages=STORED(), meta=STORED(), date_column=COLUMN(columns.VarBytesColumn()))
+    ix_dir = tmp_path / "ix"
+    (ix_dir / "gen-1").mkdir(parents=True)
+    ix = whoosh.index.create_in(str(ix_dir / "gen-1"), old_schema)
+    writer = ix.writer()
+    for doc in read_corpus(DATA / "corpus"):
+        writer.add_document(doc=doc.id, keys="x", title=doc.title, date=doc.date or "", lang=doc.lang,
+                            source=doc.source or "", body=doc.body, passages=[p.text for p in doc.passages],
+                            meta={"url": doc.url, "checksum": doc.checksum, "markdown": doc.markdown},
+                            date_column=(doc.date or "").encode())
+    writer.commit()
+    os.symlink("gen-1", ix_dir / "current")
+    with pytest.raises(IndexOutdated, match="glossary upgrade"):
+        WhooshIndex(ix_dir)
+    result = CliRunner().invoke(main, ["upgrade", "--glossary", str(glossary_file), "--index", str(ix_dir), "--quiet"])
+    assert result.exit_code == 0 and "3 documents matched" in result.output, result.output
+    index = WhooshIndex(ix_dir)
+    assert postings_of(index) == full_match(index) and postings_of(index)["digital-twin"]
+
+
+def test_a_database_of_the_previous_release_is_migrated_then_upgraded(postgres: PostgresServer,
+                                                                     glossary_file: Path) -> None:
+    url = postgres.new_database()
+    with psycopg.connect(url, autocommit=True) as conn:  # the schema and data the previous release left
+        conn.execute("CREATE TABLE schema_migrations (number integer PRIMARY KEY, name text NOT NULL, "
+                     "applied_at timestamptz NOT NULL DEFAULT now())")
+        for number, name, text in migrations()[:2]:
+            conn.execute(text)  # type: ignore[call-overload]
+            conn.execute("INSERT INTO schema_migrations (number, name) VALUES (%s, %s)", (number, name))
+        for doc in read_corpus(DATA / "corpus"):
+            conn.execute("INSERT INTO documents (id, title, date, lang, source, url, body, checksum, markdown) "
+                         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                         (doc.id, doc.title, doc.date, doc.lang, doc.source, doc.url, doc.body, doc.checksum,
+                          doc.markdown))
+            for p in doc.passages:
+                conn.execute("INSERT INTO passages (doc, ordinal, text, keys) VALUES (%s, %s, %s, %s)",
+                             (doc.id, p.ordinal, p.text, []))
+    index = PostgresIndex(url)  # applies migration 003: the data stays, postings are not there yet
+    with pytest.raises(IndexOutdated, match="glossary upgrade --database"):
+        index.snapshot()
+    result = CliRunner().invoke(main, ["upgrade", "--glossary", str(glossary_file), "--database", url, "--quiet"])
+    assert result.exit_code == 0 and "3 documents matched" in result.output, result.output
+    assert postings_of(index) == full_match(index) and postings_of(index)["digital-twin"]
+    with index.snapshot() as snap:
+        assert Store(snap).counts().passages == 7
+    index.close()
+
+
+# -- a stream of writes with concurrent lookups, through real gunicorn workers ------------------
+def test_once_a_write_returned_every_lookup_sees_it(server: Any) -> None:
+    import threading
+
+    import requests
+
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    acknowledged: dict[str, float] = {}  # doc id -> when its PUT returned
+    deleted: dict[str, float] = {}  # doc id -> when its DELETE returned
+    deleting: set[str] = set()  # doc ids whose DELETE was sent
+    problems: list[str] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        session = requests.Session()
+        for _ in range(2000):  # bounded
+            if stop.is_set():
+                return
+            started = time.monotonic()
+            seen_now = dict(acknowledged)
+            gone_now = dict(deleted)
+            r = session.get(f"{server.url}/api/terms/digital-twin/passages?limit=1000",
+                            headers={"Connection": "close"}, timeout=30)
+            if r.status_code != 200:
+                problems.append(f"status {r.status_code}")
+                continue
+            docs = {p["doc"] for p in r.json()["passages"]}
+            for doc_id, at in seen_now.items():
+                if at < started and doc_id not in deleting and doc_id not in docs:
+                    problems.append(f"{doc_id} missing after its write returned")
+            for doc_id, at in gone_now.items():
+                if at < started and doc_id in docs:
+                    problems.append(f"{doc_id} still served after its delete returned")
+
+    readers = [threading.Thread(target=reader) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    try:
+        for n in range(25):
+            doc_id = f"stream/doc-{n}"
+            r = requests.put(f"{server.url}/api/documents/{doc_id}", json={"text": f"Digital twin number {n}."},
+                             headers=auth, timeout=30)
+            assert r.status_code == 201
+            acknowledged[doc_id] = time.monotonic()
+            if n % 3 == 0:
+                deleting.add(doc_id)
+                assert requests.delete(f"{server.url}/api/documents/{doc_id}", headers=auth, timeout=30).status_code == 204
+                deleted[doc_id] = time.monotonic()
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join(timeout=60)
+    assert problems == []
+    final = requests.get(f"{server.url}/api/terms/digital-twin/passages?limit=1000", timeout=30).json()
+    assert {p["doc"] for p in final["passages"]} >= {d for d in acknowledged if d not in deleted}
