@@ -34,6 +34,7 @@ from index.matcher import Matcher  # noqa: E402
 from index.store import Store  # noqa: E402
 from index.tracking import cooccurring, trend  # noqa: E402
 from index.whoosh_backend import WhooshIndex, rebuild  # noqa: E402
+from index.writer import BackgroundWriter  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -41,7 +42,7 @@ OUT = ROOT / "bench" / "out"
 
 # -- builds, each in its own process so that peak memory is its own ------------------------
 def build_ours(corpus: Path, target: Path) -> None:
-    rebuild(target, read_corpus(corpus), procs=2)
+    rebuild(target, read_corpus(corpus), load_glossary(ROOT / "glossary.yaml"), procs=2)
 
 
 def naive_schema():  # type: ignore[no-untyped-def]
@@ -90,32 +91,36 @@ def score(found: set[tuple[str, str]], truth: set[tuple[str, str]]) -> tuple[flo
 
 
 def measure_ours(ix: Path, glossary_path: Path, truth: set[tuple[str, str]]) -> dict[str, float]:
-    store = Store(WhooshIndex(ix), load_glossary(glossary_path))
-    terms = list(store.glossary.terms)
-    korean.preload()  # the service loads Kiwi in the background at start; cold means "no cache yet"
+    index = WhooshIndex(ix)
+    korean.preload()  # the service's master loads Kiwi before the fork; "cold" means a fresh reader
     cold = []
-    for term in terms:
-        t = time.perf_counter()
-        store.term_passages(term, limit=20)
-        cold.append(time.perf_counter() - t)
+    with index.snapshot() as snap:
+        store = Store(snap)
+        terms = list(store.glossary.terms)
+        for term in terms:
+            t = time.perf_counter()
+            store.term_passages(term, limit=20)
+            cold.append(time.perf_counter() - t)
     rng = random.Random(1)
     warm = []
     for _ in range(3000):
         term = rng.choice(terms)
         t = time.perf_counter()
-        store.index.version()  # what every request pays: notice a new commit or generation
-        store.term_passages(term, limit=20)
+        with index.snapshot() as snap:  # what every request pays: a snapshot, then the page
+            Store(snap).term_passages(term, limit=20)
         warm.append(time.perf_counter() - t)
-    found = {(h.passage.id, t.id) for t in terms for h in store.hits(t)}
-    recall, precision = score(found, truth)
-    trends, cooc = [], []
-    for term in terms:  # term caches are warm here, as in a running service
-        t = time.perf_counter()
-        trend(store, term, "month")
-        trends.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        cooccurring(store, term)
-        cooc.append(time.perf_counter() - t)
+    with index.snapshot() as snap:
+        store = Store(snap)
+        found = {(h.passage.id, t.id) for t in terms for h in store.all_hits(t)}
+        recall, precision = score(found, truth)
+        trends, cooc = [], []
+        for term in terms:
+            t = time.perf_counter()
+            trend(store, term, "month")
+            trends.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            cooccurring(store, term)
+            cooc.append(time.perf_counter() - t)
     return {"warm_p50": percentile(warm, 0.5) * 1e3, "warm_p99": percentile(warm, 0.99) * 1e3,
             "cold_p50": percentile(cold, 0.5) * 1e3, "cold_p99": percentile(cold, 0.99) * 1e3,
             "recall": recall, "precision": precision,
@@ -174,20 +179,20 @@ def measure_annotate(corpus: Path, glossary_path: Path) -> dict[str, float]:
 
 
 def measure_edit(ix: Path, glossary_path: Path) -> float:
-    """Milliseconds from saving glossary.yaml with a new alias to lookups showing its passages."""
+    """Milliseconds from a saved glossary edit (a new alias) to lookups showing its passages:
+    the writer re-matches the passages the alias can occur in and commits them with the glossary."""
     work = Path(tempfile.mkdtemp()) / "glossary.yaml"
     shutil.copy(glossary_path, work)
-    live = LiveGlossary(work, poll_seconds=0)
-    store = Store(WhooshIndex(ix), live.current)
-    live.on_change = store.use_glossary
-    term = store.term("sovereign-ai")
-    store.term_passages(term)  # the old term is cached, as in a running service
-    before = store.usage(term).passages
+    index = WhooshIndex(ix)
+    with index.snapshot() as snap:
+        before = Store(snap).usage(Store(snap).term("sovereign-ai")).passages
     text = work.read_text().replace("    aliases: [AI sovereignty]", f"    aliases: [AI sovereignty, {FUTURE_ALIAS}]")
     t = time.perf_counter()
     work.write_text(text)
-    live.refresh(force=True)
-    total, _ = store.term_passages(store.term("sovereign-ai"), limit=20)
+    writer = BackgroundWriter(index, LiveGlossary(work, poll_seconds=0))
+    writer.run_once()
+    with index.snapshot() as snap:
+        total, _ = Store(snap).term_passages(Store(snap).term("sovereign-ai"), limit=20)
     elapsed = time.perf_counter() - t
     assert total > before, "the edit did not show"
     return elapsed * 1e3

@@ -58,12 +58,12 @@ def start(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     else:
         process.terminate()
         raise RuntimeError(f"{app} did not start")
-    time.sleep(4)  # both workers up, Kiwi loaded in the background
+    time.sleep(1)  # both workers up (Kiwi is loaded in the master before the fork)
     return process, url
 
 
-def wrk(url: str, seconds: int, script: Path | None = None) -> dict[str, float]:
-    args = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url]
+def wrk(url: str, seconds: int, script: Path | None = None, connections: int = 16) -> dict[str, float]:
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if script:
         args[1:1] = ["-s", str(script)]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
@@ -117,7 +117,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="load-"))
     rows: list[tuple[str, str, dict[str, float]]] = []
     loads: dict[str, float] = {}
-    hello, url = start("bench.hello:app", {})
+    hello, url = start("bench.hello:app", {"GLOSSARY_SERVICE_WRITER_PROCESS": "0"})
     try:
         ceiling = wrk(f"{url}/hello", args.seconds)
     finally:
@@ -126,7 +126,7 @@ def main() -> None:
     env = {"GLOSSARY_SERVICE_GLOSSARY_PATH": str(ROOT / "glossary.yaml"), "GLOSSARY_SERVICE_CORPUS_DIR": str(corpus),
            "GLOSSARY_SERVICE_INDEX_DIR": str(work / "index")}
     t = time.perf_counter()
-    rebuild(work / "index", read_corpus(corpus), procs=2)
+    rebuild(work / "index", read_corpus(corpus), load_glossary(ROOT / "glossary.yaml"), procs=2)
     loads["whoosh"] = time.perf_counter() - t
     pg = None
     try:
@@ -139,7 +139,7 @@ def main() -> None:
                 database = pg.new_database()
                 index = PostgresIndex(database)
                 t = time.perf_counter()
-                index.bulk_load(read_corpus(corpus))
+                index.replace_all(read_corpus(corpus), load_glossary(ROOT / "glossary.yaml"))
                 loads["postgresql"] = time.perf_counter() - t
                 index.close()
                 backend_env["DATABASE_URL"] = database

@@ -141,6 +141,10 @@ class Snapshot(ABC):
     def all_passages(self) -> Iterator[StoredPassage]: ...
 
     @abstractmethod
+    def recent_passages(self, limit: int) -> Iterator[StoredPassage]:
+        """The passages of the newest documents (undated last), about `limit` of them."""
+
+    @abstractmethod
     def derived(self, name: str) -> dict[str, Any] | None:
         """Derived data the writer stored (candidates): {"content_version", "computed_at", "data"}."""
 
@@ -178,9 +182,10 @@ class PassageIndex(ABC):
         """Add or replace documents and delete others, postings included, in one durable commit."""
 
     @abstractmethod
-    def rematch(self, glossary: Glossary, progress: Progress | None = None,
-                wait_seconds: float = 10.0) -> RematchReport:
-        """Store `glossary` with postings re-matched wherever the edit can change them."""
+    def rematch(self, glossary: Glossary, progress: Progress | None = None, wait_seconds: float = 10.0,
+                everything: bool = False) -> RematchReport:
+        """Store `glossary` with postings re-matched wherever the edit can change them
+        (`everything`: re-match every document, as after a change of the matching rules)."""
 
     @abstractmethod
     def replace_all(self, documents: Iterable[Document], glossary: Glossary,

@@ -246,6 +246,17 @@ class PostgresSnapshot(Snapshot):
             for row in cursor:
                 yield _passage(row)
 
+    def recent_passages(self, limit: int) -> Iterator[StoredPassage]:
+        rows = self._rows(f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc "
+                          "WHERE p.doc IN (SELECT id FROM documents ORDER BY date DESC NULLS LAST, id LIMIT %s) "
+                          "ORDER BY d.date DESC NULLS LAST, p.doc, p.ordinal", (limit,))
+        count = 0
+        for row in rows:
+            yield _passage(row)
+            count += 1
+            if count >= limit:
+                return
+
     def derived(self, name: str) -> dict[str, Any] | None:
         rows = self._rows("SELECT content_version, computed_at, data FROM derived WHERE name = %s", (name,))
         if not rows:
@@ -417,13 +428,14 @@ class PostgresIndex(PassageIndex):
                 conn.execute(f"ANALYZE {table}")  # type: ignore[call-overload]
         return loaded
 
-    def rematch(self, glossary: Glossary, progress: Progress | None = None,
-                wait_seconds: float = 10.0) -> RematchReport:
+    def rematch(self, glossary: Glossary, progress: Progress | None = None, wait_seconds: float = 10.0,
+                everything: bool = False) -> RematchReport:
         with self.pool.connection() as conn:
             row = conn.execute(f"SELECT {_STATE_COLUMNS} FROM index_state").fetchone()
             assert row is not None
             state = _state(row) if row[1] is not None else None
-        old = glossary_from_text(state.glossary_text) if state and state.matcher_version == MATCHER_VERSION else None
+        same_rules = state is not None and state.matcher_version == MATCHER_VERSION and not everything
+        old = glossary_from_text(state.glossary_text) if state and same_rules else None
         labels = changed_labels(old, glossary)
         key_sets = [query_keys(label) for label in labels] if labels is not None else None
         if key_sets is not None and any(not ks for ks in key_sets):

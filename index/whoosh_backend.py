@@ -20,12 +20,15 @@ Everything a reader needs is in these records: no read matches text.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import hashlib
 import json
+import multiprocessing.util
 import os
 import random
 import shutil
+import signal
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -38,13 +41,14 @@ import whoosh.util
 from whoosh import columns
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
 from whoosh.query import And, Every, Or, Term
+from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.sorting import FieldFacet, MultiFacet
 
 from index.backend import (
     SORTS, Hit, IndexState, PassageIndex, Progress, RematchReport, Snapshot, StoredPassage,
 )
-from index.corpus import Document, parse_document, passage_id
+from index.corpus import Document, Passage, passage_id
 from index.durable import exclusive_lock, fsync_tree, replace_symlink, write_atomically
 from index.errors import GlossaryServiceError, IndexOutdated
 from index.glossary import Glossary
@@ -147,7 +151,12 @@ def _stored_passages(fields: dict[str, Any]) -> list[StoredPassage]:
 
 
 def _stored_document(fields: dict[str, Any]) -> Document:
-    return parse_document(fields["doc"], fields["body"], markdown=fields["meta"].get("markdown", True))
+    """The document as it was parsed when it was written (its passages as stored, not re-parsed)."""
+    doc_id, meta = fields["doc"], fields["meta"]
+    return Document(doc_id, fields["body"], fields.get("title", ""), fields.get("date") or None,
+                    fields.get("source") or None, meta.get("url"), fields.get("lang", "en"),
+                    tuple(Passage(passage_id(doc_id, i), doc_id, i, t) for i, t in enumerate(fields["passages"], 1)),
+                    meta.get("checksum", ""), meta.get("markdown", True))
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -167,9 +176,18 @@ class _Pin:
             self.searcher.close()
 
 
+def _numbers(searcher: Searcher, field: str, text: str) -> list[int]:
+    """Live document numbers holding `text` in `field`: the reader's postings, without the
+    scoring set-up a query costs (most of a lookup's time on these one-term reads)."""
+    try:
+        return list(searcher.reader().postings(field, text).all_ids())
+    except TermNotFound:
+        return []
+
+
 def _read_stats(searcher: Searcher, term_id: str) -> TermStats:
-    fields = searcher.document(sterm=term_id)
-    return TermStats.from_json(fields["stats"] if fields else None)
+    found = _numbers(searcher, "sterm", term_id)
+    return TermStats.from_json(searcher.stored_fields(found[0])["stats"] if found else None)
 
 
 def _read_state(searcher: Searcher) -> IndexState | None:
@@ -197,10 +215,13 @@ class WhooshSnapshot(Snapshot):
     # -- records ------------------------------------------------------------------------------
     def _records(self, query: Any) -> list[dict[str, Any]]:
         searcher = self._searcher
+        if isinstance(query, Term):
+            return [searcher.stored_fields(n) for n in _numbers(searcher, query.fieldname, query.text)]
         return [searcher.stored_fields(n) for n in query.docs(searcher)]
 
     def _doc_fields(self, doc_id: str) -> dict[str, Any] | None:
-        return self._searcher.document(doc=doc_id)  # type: ignore[no-any-return]
+        found = _numbers(self._searcher, "doc", doc_id)
+        return self._searcher.stored_fields(found[0]) if found else None
 
     def term_stats(self, term_id: str) -> TermStats:
         if self._owner is not None:
@@ -369,6 +390,16 @@ class WhooshSnapshot(Snapshot):
     def all_passages(self) -> Iterator[StoredPassage]:
         return (p for n in self._document_numbers() for p in _stored_passages(self._searcher.stored_fields(n)))
 
+    def recent_passages(self, limit: int) -> Iterator[StoredPassage]:
+        order = MultiFacet([FieldFacet("date_column", reverse=True), FieldFacet("doc")])
+        count = 0
+        for hit in self._searcher.search(Every("doc"), limit=None, sortedby=order, scored=False):
+            for passage in _stored_passages(hit.fields()):
+                yield passage
+                count += 1
+            if count >= limit:
+                return
+
     def candidate_documents(self, key_sets: list[list[str]]) -> list[str]:
         """Documents that contain every key of at least one key set (a superset of matches)."""
         query = Or([And([Term("keys", k) for k in ks]) for ks in key_sets if ks])
@@ -505,6 +536,8 @@ def _build_generation(root: Path, documents: Iterable[Document], glossary: Gloss
     gen.mkdir()
     building = os.open(gen / BUILDING, os.O_RDWR | os.O_CREAT, 0o644)
     fcntl.flock(building, fcntl.LOCK_EX)  # released by the kernel if this builder dies
+    guard = _WriterChildren(building)
+    multiprocessing.util.register_after_fork(guard, _WriterChildren.in_child)
     try:
         ix = whoosh.index.create_in(str(gen), index_schema())
         writer = (ix.writer(procs=procs, multisegment=True, limitmb=WRITER_MEMORY_MB) if procs > 1
@@ -551,6 +584,24 @@ def rebuild(index_dir: str | Path, documents: Iterable[Document], glossary: Glos
         replace_symlink(root / CURRENT, gen.name)
         _remove_stale_generations(root)
     return gen
+
+
+class _WriterChildren:
+    """What whoosh's writer processes (procs > 1) must do after the fork: drop the builder's
+    lock, and die with the builder, so that a killed build leaves nothing running or locked."""
+
+    def __init__(self, building_fd: int):
+        self.building_fd = building_fd
+
+    def in_child(self) -> None:
+        try:
+            os.close(self.building_fd)
+        except OSError:
+            pass
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _being_built(gen: Path) -> bool:
@@ -666,11 +717,12 @@ class WhooshIndex(PassageIndex):
         rebuild(self.root, documents, glossary, procs=procs, on_document=counted)
         return count
 
-    def rematch(self, glossary: Glossary, progress: Progress | None = None,
-                wait_seconds: float = WRITE_WAIT_SECONDS, procs: int = 1) -> RematchReport:
+    def rematch(self, glossary: Glossary, progress: Progress | None = None, wait_seconds: float = WRITE_WAIT_SECONDS,
+                everything: bool = False, procs: int = 2) -> RematchReport:
         with self.snapshot() as snap:
             state = snap.state
-            old = glossary_from_text(state.glossary_text) if state.matcher_version == MATCHER_VERSION else None
+            same_rules = state.matcher_version == MATCHER_VERSION and not everything
+            old = glossary_from_text(state.glossary_text) if same_rules else None
             labels = changed_labels(old, glossary)
             key_sets = [query_keys(label) for label in labels] if labels is not None else None
             if key_sets is not None and any(not ks for ks in key_sets):

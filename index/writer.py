@@ -29,6 +29,9 @@ from index.vocabulary import glossary_from_text
 log = logging.getLogger(__name__)
 CANDIDATES = "candidates"
 CANDIDATES_KEPT = 200
+# Candidate terms are found among the newest passages: what a field is starting to say, at a
+# cost (time and memory) that does not grow with the corpus.
+CANDIDATES_FROM_PASSAGES = 20_000
 PROGRESS_EVERY = 0.5  # seconds between progress reports
 
 
@@ -36,7 +39,7 @@ def candidates_data(index: PassageIndex) -> tuple[int, list[dict[str, Any]]]:
     """Candidate terms of the index's current content, as stored for readers."""
     with index.snapshot() as snap:
         glossary = glossary_from_text(snap.state.glossary_text)
-        found = find_candidates(snap.all_passages(), glossary, limit=CANDIDATES_KEPT)
+        found = find_candidates(snap.recent_passages(CANDIDATES_FROM_PASSAGES), glossary, limit=CANDIDATES_KEPT)
         content_version = snap.state.content_version
     return content_version, [
         {"phrase": c.phrase, "passages": c.passages, "documents": c.documents, "rise": c.rise, "score": c.score,

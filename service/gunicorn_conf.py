@@ -58,6 +58,9 @@ def when_ready(server):  # type: ignore[no-untyped-def]
     global _writer_pid
     from service.writer_process import start
 
+    if os.environ.get("GLOSSARY_SERVICE_WRITER_PROCESS", "1") == "0":
+        return  # another app under these settings (the benchmark's hello ceiling)
+
     _writer_pid = start()
     logging.getLogger("gunicorn.error").info("background writer process %d started", _writer_pid)
 

@@ -29,6 +29,7 @@ def settings() -> dict[str, Any]:
 
 def run(parent: int) -> None:
     """Be the writer until the parent (gunicorn's master) is gone or asks us to stop."""
+    os.nice(10)  # background work: the serving workers come first for the CPU
     config = settings()
     index, _ = open_index(config)
     writer = BackgroundWriter(index, LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=0.0),
