@@ -22,9 +22,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Build the index of the sample corpus if there is none, then serve it with gunicorn.
+## Build the index of the sample corpus (or bring it up to date with corpus/ and glossary.yaml),
+## then serve it with gunicorn.
 run: $(STAMP)
-	@[ -e var/index/current ] || $(BIN)/glossary build --glossary glossary.yaml --corpus corpus --index var/index
+	$(BIN)/glossary build --quiet --glossary glossary.yaml --corpus corpus --index var/index
 	@echo "Glossary service: open http://$(HOST):$(PORT)/ (API: http://$(HOST):$(PORT)/api/docs)"
 	GLOSSARY_SERVICE_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c service/gunicorn_conf.py 'service:create_app()'
 

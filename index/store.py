@@ -53,7 +53,8 @@ class Store:
 
     def __init__(self, snapshot: Snapshot, glossary: Glossary | None = None):
         self.snapshot = snapshot
-        served = glossary_from_text(snapshot.state.glossary_text) if glossary is None else glossary
+        state = snapshot.state
+        served = glossary_from_text(state.glossary_text, version=state.glossary_version) if glossary is None else glossary
         self._vocab: Vocabulary = vocabulary_for(served)
 
     @property

@@ -43,9 +43,9 @@ def _remember(cache: OrderedDict[str, object], key: str, value: object) -> None:
         cache.popitem(last=False)
 
 
-def glossary_from_text(text: str, path: str = "glossary.yaml") -> Glossary:
+def glossary_from_text(text: str, path: str = "glossary.yaml", version: str | None = None) -> Glossary:
     """A glossary stored with an index (validated when it was stored, so examples are not re-run)."""
-    version = hashlib.sha256(text.encode()).hexdigest()[:16]
+    version = version or hashlib.sha256(text.encode()).hexdigest()[:16]
     with _lock:
         found = _glossaries.get(version)
     if found is None:

@@ -39,6 +39,7 @@ from typing import Any
 import whoosh.index
 import whoosh.util
 from whoosh import columns
+from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
 from whoosh.query import And, Every, Or, Term
 from whoosh.reading import TermNotFound
@@ -65,6 +66,21 @@ from index.vocabulary import changed_labels, glossary_from_text, matcher_for
 # and the second commit fails. Names from the OS's randomness cannot repeat that way.
 whoosh.util.random = random.SystemRandom()  # type: ignore[attr-defined]
 
+
+def _cached_column_reader(self: Any, fieldname: str, column: Any) -> Any:
+    # whoosh asks for a field's length column once per posting when it writes a segment, and
+    # for a field without one (ID and KEYWORD fields) stats the missing file every time: a
+    # large share of a build. A segment's columns never change, so remember the answer.
+    try:
+        return self._readers[fieldname]
+    except KeyError:
+        reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+        self._readers[fieldname] = reader
+        return reader
+
+
+W3PerDocReader._cached_reader = _cached_column_reader  # type: ignore[method-assign]
+
 CURRENT = "current"
 LOCK = "write.lock"
 WRITER_LOCK = "writer.lock"  # held for life by the one process that does background writing
@@ -79,6 +95,9 @@ WRITER_MEMORY_MB = 16
 # Below the minimum, one commit is quick whatever the share.
 ASIDE_SHARE = 0.3
 ASIDE_MIN_DOCUMENTS = 2000
+# A shared example is found by walking the rarer term's postings newest first while about one
+# in this many of them is shared; rarer sharing reads the records that name the other term.
+_WALK_FACTOR = 8
 _STATS_CACHE = 256  # (index version, term) → counts, per process: bounded, not the corpus
 
 
@@ -99,7 +118,11 @@ def index_schema() -> Schema:
         meta=STORED(),
         date_column=COLUMN(columns.VarBytesColumn()),
         pterm=ID(stored=True), pdoc=ID(stored=True), pkey=ID(), tdate=ID(), plabel=KEYWORD(lowercase=False),
+        pco=KEYWORD(lowercase=False),  # the other terms sharing a passage with this one here
         hits=STORED(), pmeta=STORED(),
+        # A page of a term's passages on one date is found from these without reading records.
+        pdoc_column=COLUMN(columns.VarBytesColumn()), pcount_column=COLUMN(columns.NumericColumn("I")),
+        pdate_column=COLUMN(columns.VarBytesColumn()),
         sterm=ID(unique=True), stats=STORED(),
         skey=ID(unique=True), value=STORED(),
     )
@@ -123,16 +146,22 @@ def _document_record(doc: Document) -> dict[str, Any]:
             "date_column": (doc.date or "").encode()}
 
 
-def _posting_records(dm: DocMatches, only: set[str] | None = None) -> Iterator[dict[str, Any]]:
+def _posting_records(dm: DocMatches) -> Iterator[dict[str, Any]]:
     meta = dm.meta
+    shares: dict[str, set[str]] = {}  # term -> the terms it shares a passage with, in this document
+    for _, matches in dm.passages:
+        here = {m.term for m in matches}
+        for term_id in here:
+            shares.setdefault(term_id, set()).update(here - {term_id})
     for term_id, hits in dm.by_term().items():
-        if only is not None and term_id not in only:
-            continue
         labels = {m.label for _, matches in hits for m in matches}
         yield {"pterm": term_id, "pdoc": meta.id, "pkey": f"{term_id}\x1f{meta.id}", "tdate": _tdate(term_id, meta.date),
                "plabel": " ".join(sorted(label_key(term_id, lb) for lb in labels)),
+               "pco": " ".join(sorted(shares.get(term_id, ()))),
                "hits": [(ordinal, pack_matches(matches)) for ordinal, matches in hits],
-               "pmeta": (meta.id, meta.date, meta.lang, meta.source)}
+               "pmeta": (meta.id, meta.date, meta.lang, meta.source),
+               "pdoc_column": meta.id.encode(), "pdate_column": (meta.date or "").encode(),
+               "pcount_column": len(hits)}
 
 
 def _state_record(state: IndexState) -> dict[str, Any]:
@@ -183,6 +212,10 @@ def _numbers(searcher: Searcher, field: str, text: str) -> list[int]:
         return list(searcher.reader().postings(field, text).all_ids())
     except TermNotFound:
         return []
+
+
+def _negated_bytes(value: bytes) -> tuple[int, ...]:
+    return tuple(-b for b in value)
 
 
 def _read_stats(searcher: Searcher, term_id: str) -> TermStats:
@@ -270,8 +303,12 @@ class WhooshSnapshot(Snapshot):
 
     def term_page(self, term_id: str, where: PassageFilter, sort: str, offset: int,
                   limit: int) -> tuple[int, list[Hit]]:
+        if sort in ("newest", "oldest") and not (where.doc or where.lang or where.source):
+            # The counts say which dates hold the page; the columns order those dates' postings
+            # by document and say how many passages each has: read only the page's records.
+            total, dates, skip = locate_page(self.term_stats(term_id), where, sort == "newest", offset, limit)
+            return total, self._hydrate(self._page_of_dates(term_id, dates, skip, limit))
         if sort in ("newest", "oldest") and not where.doc:
-            # The counts say which dates hold the page: read only those dates' postings.
             total, dates, skip = locate_page(self.term_stats(term_id), where, sort == "newest", offset, limit)
             light = []
             for date in dates:
@@ -286,6 +323,27 @@ class WhooshSnapshot(Snapshot):
         light.sort(key=key)
         return len(light), self._hydrate(light[offset : offset + limit])
 
+    def _page_of_dates(self, term_id: str, dates: list[str], skip: int,
+                       limit: int) -> list[tuple[tuple[Any, ...], int, tuple[Match, ...]]]:
+        searcher = self._searcher
+        reader = searcher.reader()
+        docs, counts = reader.column_reader("pdoc_column"), reader.column_reader("pcount_column")
+        light: list[tuple[tuple[Any, ...], int, tuple[Match, ...]]] = []
+        position = 0  # passages of the dates walked so far
+        for date in dates:
+            for _, n in sorted((docs[n], n) for n in _numbers(searcher, "tdate", _tdate(term_id, date))):
+                count = counts[n]
+                if position + count <= skip:
+                    position += count
+                    continue
+                for hit in sorted(self._light_hits(searcher.stored_fields(n)), key=lambda h: h[1]):
+                    if position >= skip:
+                        light.append(hit)
+                        if len(light) >= limit:
+                            return light
+                    position += 1
+        return light
+
     def _newest_records(self, term_id: str) -> Iterator[dict[str, Any]]:
         """A term's posting records, newest date first (by document within a date)."""
         stats = self.term_stats(term_id)
@@ -296,10 +354,15 @@ class WhooshSnapshot(Snapshot):
             yield from sorted(self._records(Term("tdate", _tdate(term_id, date))), key=lambda r: r["pdoc"])
 
     def shared_example(self, term_id: str, other_id: str) -> Hit | None:
-        # Walk the rarer term's postings newest first; the first passage the other term also
-        # uses is the newest shared one.
         sizes = {t: sum(g[0] for g in self.term_stats(t).groups.values()) for t in (term_id, other_id)}
         walk, probe = (term_id, other_id) if sizes[term_id] <= sizes[other_id] else (other_id, term_id)
+        shared = self.term_stats(term_id).cooc.get(other_id, 0)
+        if not shared:
+            return None
+        if sizes[walk] > _WALK_FACTOR * shared:
+            return self._sharing_records_example(term_id, other_id)
+        # Sharing is common: walk the rarer term's postings newest first; the first passage the
+        # other term also uses is the newest shared one.
         for record in self._newest_records(walk):
             doc_id = record["pdoc"]
             other = self._records(Term("pkey", f"{probe}\x1f{doc_id}"))
@@ -311,6 +374,26 @@ class WhooshSnapshot(Snapshot):
                     mine = record if walk == term_id else other[0]
                     stored = next(s for o, s in mine["hits"] if o == ordinal)
                     return self._hydrate([(tuple(record["pmeta"]), ordinal, unpack_matches(term_id, stored))])[0]
+        return None
+
+    def _sharing_records_example(self, term_id: str, other_id: str) -> Hit | None:
+        """Sharing is rare: the term's records that name the other as sharing a passage, newest
+        first by the columns; then the first passage both use in the newest such document."""
+        searcher = self._searcher
+        numbers = list(And([Term("pterm", term_id), Term("pco", other_id)]).docs(searcher))
+        if not numbers:
+            return None
+        reader = searcher.reader()
+        dates, docs = reader.column_reader("pdate_column"), reader.column_reader("pdoc_column")
+        dated = [n for n in numbers if dates[n]]
+        newest = (min(dated, key=lambda n: (_negated_bytes(dates[n]), docs[n])) if dated
+                  else min(numbers, key=lambda n: docs[n]))
+        record = searcher.stored_fields(newest)
+        other = self._records(Term("pkey", f"{other_id}\x1f{record['pdoc']}"))
+        theirs = {o for o, _ in other[0]["hits"]} if other else set()
+        for ordinal, stored in sorted(record["hits"]):
+            if ordinal in theirs:
+                return self._hydrate([(tuple(record["pmeta"]), ordinal, unpack_matches(term_id, stored))])[0]
         return None
 
     def cooccurrence(self, term_id: str, where: PassageFilter) -> Counter[str]:
@@ -471,11 +554,9 @@ class _Commit:
         new = match_document(_stored_document(fields), self.matcher)
         if new.passages == old.passages:
             return False
-        before, after = old.by_term(), new.by_term()
-        changed = {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}
-        for term_id in changed:
-            self.writer.delete_by_term("pkey", f"{term_id}\x1f{doc}")
-        for record in _posting_records(new, only=changed):
+        # All of the document's postings: which terms share a passage may have changed too.
+        self.writer.delete_by_term("pdoc", doc)
+        for record in _posting_records(new):
             self.writer.add_document(**record)
         self.delta.add(old, -1)
         self.delta.add(new, +1)

@@ -20,6 +20,7 @@ from index.whoosh_backend import WhooshIndex, rebuild
 from service.cli import main
 from index.backend import SORTS
 from index.postings import PassageFilter
+from index.tracking import cooccurring, trend
 from tests.helpers import full_match, postings_of
 from tests.conftest import ROOT, TOKEN, Gunicorn
 from bench.postgres_server import PostgresServer
@@ -57,6 +58,9 @@ def test_both_backends_return_the_same_passages_for_every_term(mixed_corpus: Pat
                 b = on_postgres.term_passages(term, where, sort, limit=7, offset=3)
                 assert (a[0], [h.passage.id for h in a[1]]) == (b[0], [h.passage.id for h in b[1]]), (term.id, sort, where)
         assert on_whoosh.usage(term) == on_postgres.usage(term)
+        assert [(c.term.id, c.passages, c.example.passage.id) for c in cooccurring(on_whoosh, term)] == \
+            [(c.term.id, c.passages, c.example.passage.id) for c in cooccurring(on_postgres, term)], term.id
+        assert [p.count for p in trend(on_whoosh, term, "week")] == [p.count for p in trend(on_postgres, term, "week")]
         assert on_whoosh.snapshot.cooccurrence(term.id, PassageFilter()) == \
             on_postgres.snapshot.cooccurrence(term.id, PassageFilter())
         assert on_whoosh.snapshot.cooccurrence(term.id, PassageFilter(lang="en")) == \

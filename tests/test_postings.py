@@ -92,16 +92,26 @@ def assert_postings_equal_a_full_match(index: PassageIndex) -> None:
             shared = Counter({other: len(mine & {pid for pid, _ in other_rows})
                               for other, other_rows in expected.items() if other != term_id})
             assert snap.cooccurrence(term_id, PassageFilter()) == +shared, term_id
+        # The example of each co-occurring pair is the newest passage both use.
+        for term_id, rows in expected.items():
+            for other_id, n in snap.cooccurrence(term_id, PassageFilter()).items():
+                theirs = {pid for pid, _ in expected[other_id]}
+                newest = next(pid for pid, _ in rows if pid in theirs)
+                example = snap.shared_example(term_id, other_id)
+                assert example is not None and example.passage.id == newest, (term_id, other_id)
+                assert example.matches and all(m.term == term_id for m in example.matches)
         assert store.counts().passages == len(passages)
         assert set(snap.term_stats(CORPUS).groups) == {(p.date or "", p.lang, p.source or "") for p in passages.values()}
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ops=st.lists(operation, max_size=12), aside=st.booleans())
+@given(ops=st.lists(operation, max_size=12), aside=st.booleans(), walk=st.booleans())
 def test_whoosh_postings_always_equal_a_full_match(tmp_path_factory: pytest.TempPathFactory, ops: list[tuple],  # type: ignore[type-arg]
-                                                   aside: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                   aside: bool, walk: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     # `aside`: re-match every glossary edit into a new generation instead of one commit.
     monkeypatch.setattr("index.whoosh_backend.ASIDE_MIN_DOCUMENTS", -1 if aside else 10**9)
+    # `walk`: find shared examples by walking postings, or through the records naming the other term.
+    monkeypatch.setattr("index.whoosh_backend._WALK_FACTOR", 10**9 if walk else 0)
     ix = tmp_path_factory.mktemp("ix")
     rebuild(ix, read_corpus(DATA / "corpus"), glossary_for(0))
     index = WhooshIndex(ix)
