@@ -44,7 +44,6 @@ from bench.load import start, wrk  # noqa: E402
 from bench.postgres_server import PostgresServer  # noqa: E402
 from bench.synth import FUTURE_ALIAS, generate, load_truth  # noqa: E402
 from index.backend import PassageIndex  # noqa: E402
-from index.corpus import read_corpus  # noqa: E402
 from index.glossary import load_glossary, parse_glossary  # noqa: E402
 from index.store import Store  # noqa: E402
 from index.tracking import cooccurring, trend  # noqa: E402

@@ -31,11 +31,10 @@ from index.errors import IndexOutdated, WriterBusy
 from index.glossary import Glossary
 from index.matcher import Match
 from index.postings import (
-    CORPUS, MATCHER_VERSION, DocMatches, DocMeta, PassageFilter, StatsDelta, TermStats, doc_meta,
-    match_document, pack_matches, unpack_matches,
+    CORPUS, MATCHER_VERSION, DocMatches, DocMeta, PassageFilter, StatsDelta, TermStats, match_document, pack_matches, unpack_matches,
 )
-from index.text import index_keys, query_keys
-from index.vocabulary import changed_labels, glossary_from_text, matcher_for
+from index.text import index_keys
+from index.vocabulary import glossary_from_text, matcher_for, plan_edit
 from index.whoosh_backend import label_key
 
 MIGRATION_LOCK = 74_201_117  # pg_advisory_lock key: one migrator at a time
@@ -436,10 +435,8 @@ class PostgresIndex(PassageIndex):
             state = _state(row) if row[1] is not None else None
         same_rules = state is not None and state.matcher_version == MATCHER_VERSION and not everything
         old = glossary_from_text(state.glossary_text) if state and same_rules else None
-        labels = changed_labels(old, glossary)
-        key_sets = [query_keys(label) for label in labels] if labels is not None else None
-        if key_sets is not None and any(not ks for ks in key_sets):
-            key_sets = None  # a label without word keys (punctuation only) cannot narrow the search
+        plan = plan_edit(old, glossary)
+        key_sets = plan.key_sets
         matcher = matcher_for(glossary)
         checked = changed = 0
         with self.pool.connection() as conn, conn.transaction():
@@ -461,7 +458,8 @@ class PostgresIndex(PassageIndex):
                 body = conn.execute("SELECT body, markdown FROM documents WHERE id = %s", (doc_id,)).fetchone()
                 if old_dm is None or body is None:
                     continue
-                new_dm = match_document(parse_document(doc_id, body[0], markdown=body[1]), matcher)
+                new_dm = match_document(parse_document(doc_id, body[0], markdown=body[1]), matcher, old_dm,
+                                        plan.may_change)
                 if new_dm.passages != old_dm.passages:
                     before, after = old_dm.by_term(), new_dm.by_term()
                     terms = {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}

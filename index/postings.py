@@ -10,7 +10,7 @@ and how a page of a term's passages is located from those counts without reading
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from index.corpus import Document
@@ -58,10 +58,17 @@ def doc_meta(doc: Document) -> DocMeta:
     return DocMeta(doc.id, doc.date, doc.lang, doc.source, len(doc.passages))
 
 
-def match_document(doc: Document, matcher: Matcher) -> DocMatches:
+def match_document(doc: Document, matcher: Matcher, old: DocMatches | None = None,
+                   may_change: Callable[[str], bool] | None = None) -> DocMatches:
+    """Every match in a document; with `old` and `may_change`, passages the glossary edit
+    cannot change keep their old matches instead of being matched again."""
+    kept = dict(old.passages) if old is not None and may_change is not None else None
     found = []
     for p in doc.passages:
-        matches = matcher.match(p.text)
+        if kept is not None and not may_change(p.text):  # type: ignore[misc]
+            matches = kept.get(p.ordinal, ())
+        else:
+            matches = tuple(matcher.match(p.text))
         if matches:
             found.append((p.ordinal, tuple(matches)))
     return DocMatches(doc_meta(doc), tuple(found))

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from index.glossary import LABEL_KIND_ORDER, Glossary, Label, Term, parse_glossary
-from index.matcher import Matcher
-from index.text import fold_label, is_hangul
+from index.matcher import Matcher, label_forms
+from index.text import fold, fold_label, query_keys
 
 _KEEP = 4  # versions held per process: the served one, the one being applied, a spare
 _lock = threading.Lock()
@@ -86,21 +86,38 @@ def _build(glossary: Glossary) -> Vocabulary:
 
 
 # -- what a glossary edit can change -----------------------------------------------------------
-def _label_keys(terms: Iterable[Term]) -> set[tuple[str, str, bool]]:
-    return {(t.id, lb.text, lb.case_sensitive) for t in terms for lb in t.labels}
+def _labels(terms: Iterable[Term]) -> dict[tuple[str, str, bool, str, str], Label]:
+    return {(t.id, lb.text, lb.case_sensitive, lb.status, lb.lang): lb for t in terms for lb in t.labels}
 
 
-def changed_labels(old: Glossary | None, new: Glossary) -> list[str] | None:
-    """Labels added, removed or changed between two versions (None: everything may change).
+@dataclass(frozen=True)
+class EditPlan:
+    """Where a glossary edit can change matches.
 
-    A passage's matches change only where one of these labels occurs: elsewhere the matcher
-    sees exactly the same forms, so the same hits win.
+    A passage's matches change only where a label that was added, removed or changed occurs:
+    elsewhere the matcher finds exactly the same forms, so the same hits win. `key_sets` find
+    the candidate documents through the index's word keys; `words` (the first word of every form
+    of those labels, folded) tell, passage by passage, which ones to match again. No key sets:
+    everything may change (no previous glossary, other matching rules, a label without words).
     """
+
+    key_sets: list[list[str]] | None
+    words: tuple[str, ...] = ()
+
+    def may_change(self, text: str) -> bool:
+        if self.key_sets is None:
+            return True
+        folded = fold(text).text
+        return any(word in folded for word in self.words)
+
+
+def plan_edit(old: Glossary | None, new: Glossary) -> EditPlan:
     if old is None:
-        return None
-    return sorted({label for _, label, _ in _label_keys(old.terms) ^ _label_keys(new.terms)})
-
-
-def overlap_pieces(label: str) -> set[str]:
-    text = fold_label(label)
-    return {w for w in re.findall(r"\w+", text) if not is_hangul(w[0])} | {c for c in text if is_hangul(c)}
+        return EditPlan(None)
+    before, after = _labels(old.terms), _labels(new.terms)
+    changed = [before.get(k) or after[k] for k in before.keys() ^ after.keys()]
+    key_sets = [query_keys(label.text) for label in changed]
+    words = {fold_label(form).split(" ")[0] for label in changed for form, _ in label_forms(label)}
+    if any(not ks for ks in key_sets) or not all(words):
+        return EditPlan(None)  # a label without word keys (punctuation only) cannot narrow the search
+    return EditPlan(key_sets, tuple(sorted(words)))

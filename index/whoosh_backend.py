@@ -55,11 +55,10 @@ from index.errors import GlossaryServiceError, IndexOutdated
 from index.glossary import Glossary
 from index.matcher import Match
 from index.postings import (
-    CORPUS, MATCHER_VERSION, DocMatches, DocMeta, PassageFilter, StatsDelta, TermStats, doc_meta,
-    locate_page, match_document, pack_matches, unpack_matches,
+    CORPUS, MATCHER_VERSION, DocMatches, DocMeta, PassageFilter, StatsDelta, TermStats, locate_page, match_document, pack_matches, unpack_matches,
 )
-from index.text import index_keys, query_keys
-from index.vocabulary import changed_labels, glossary_from_text, matcher_for
+from index.text import index_keys
+from index.vocabulary import EditPlan, glossary_from_text, matcher_for, plan_edit
 
 # whoosh names segments and temporary files with the global `random` module. Anything that
 # reseeds it (hypothesis does, between examples) makes two commits pick the same segment name,
@@ -545,13 +544,13 @@ class _Commit:
             self.writer.add_document(**record)
         self._in_commit[doc.id] = new
 
-    def rematch(self, fields: dict[str, Any]) -> bool:
-        """Re-match one stored document; rewrite only the postings that changed."""
+    def rematch(self, fields: dict[str, Any], plan: EditPlan) -> bool:
+        """Re-match one stored document where the edit can change it; rewrite its postings if they changed."""
         doc = fields["doc"]
         old = self.old_matches(doc)
         if old is None:
             return False
-        new = match_document(_stored_document(fields), self.matcher)
+        new = match_document(_stored_document(fields), self.matcher, old, plan.may_change)
         if new.passages == old.passages:
             return False
         # All of the document's postings: which terms share a passage may have changed too.
@@ -581,7 +580,7 @@ class _Commit:
 
 def _open_generation(path: Path) -> tuple[Any, IndexState]:
     ix = whoosh.index.open_dir(str(path))
-    if "pterm" not in ix.schema.names():
+    if set(index_schema().names()) - set(ix.schema.names()):
         ix.close()
         raise IndexOutdated(f"the index in {path.parent} was made by an older release (no term postings); "
                             "run `glossary upgrade` to migrate it (its documents are kept)")
@@ -804,10 +803,8 @@ class WhooshIndex(PassageIndex):
             state = snap.state
             same_rules = state.matcher_version == MATCHER_VERSION and not everything
             old = glossary_from_text(state.glossary_text) if same_rules else None
-            labels = changed_labels(old, glossary)
-            key_sets = [query_keys(label) for label in labels] if labels is not None else None
-            if key_sets is not None and any(not ks for ks in key_sets):
-                key_sets = None  # a label without word keys (punctuation only) cannot narrow the search
+            plan = plan_edit(old, glossary)
+            key_sets = plan.key_sets
             candidates = snap.candidate_documents(key_sets) if key_sets else []
             if key_sets is None or len(candidates) > max(ASIDE_MIN_DOCUMENTS, ASIDE_SHARE * snap.counts().documents):
                 return self._rematch_aside(snap, glossary, progress, wait_seconds, procs)
@@ -823,7 +820,7 @@ class WhooshIndex(PassageIndex):
             try:
                 for n, doc_id in enumerate(candidates, 1):
                     fields = commit.searcher.document(doc=doc_id)
-                    if fields is not None and commit.rematch(fields):
+                    if fields is not None and commit.rematch(fields, plan):
                         changed += 1
                     if progress:
                         progress(n, len(candidates))

@@ -11,7 +11,7 @@ from index.corpus import validate_document_id
 from index.errors import DocumentError
 from index.tracking import PeriodCount, cooccurring, trend
 from service.api.terms import term_detail
-from service.state import current_store, services
+from service.state import current_store
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 10

@@ -15,7 +15,7 @@ from index.history import HistoryUnavailable, changes_since, term_history
 from index.durable import write_atomically
 from service.api.common import cached_json, get_term_or_404, parse_args, require_write_token
 from service.errors import ApiError
-from service.state import current_store, services
+from service.state import current_store
 
 bp = Blueprint("glossary_file", __name__, url_prefix="/api")
 

@@ -13,7 +13,7 @@ from index.postings import PassageFilter
 from service.api.common import (
     cached_json, get_term_or_404, hit_json, next_url, parse_args, term_ref, term_summary,
 )
-from service.state import current_store, services
+from service.state import current_store
 
 bp = Blueprint("terms", __name__, url_prefix="/api")
 

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from service.api.common import cached_json, parse_args, parse_json_body, term_summary
 from service.api.terms import TermSummary
 from service.errors import ApiError
-from service.state import current_store, services
+from service.state import current_store
 
 bp = Blueprint("text", __name__, url_prefix="/api")
 
