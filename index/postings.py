@@ -89,6 +89,7 @@ class TermStats:
 
     groups: dict[GroupKey, list[int]] = field(default_factory=dict)
     cooc: dict[str, int] = field(default_factory=dict)
+    per_date: Counter[str] | None = field(default=None, compare=False, repr=False)  # memo of the unfiltered walk
 
     def is_empty(self) -> bool:
         return not self.groups and not self.cooc
@@ -183,10 +184,14 @@ class PassageFilter:
 
 
 def passages_per_date(stats: TermStats, where: PassageFilter) -> Counter[str]:
+    if where.unfiltered and stats.per_date is not None:
+        return stats.per_date
     found: Counter[str] = Counter()
     for (date, lang, source), (passages, _) in stats.groups.items():
         if where.accepts_group(date, lang, source):
             found[date] += passages
+    if where.unfiltered:
+        stats.per_date = found  # counts are read-only once stored: the answer never changes
     return found
 
 

@@ -100,6 +100,10 @@ _WALK_FACTOR = 8
 _STATS_CACHE = 256  # (index version, term) → counts, per process: bounded, not the corpus
 
 
+# A passage of a posting record: ((doc, date, lang, source, title), ordinal, matches, text).
+Light = tuple[tuple[Any, ...], int, tuple[Match, ...], str]
+
+
 class IndexMissing(GlossaryServiceError):
     """There is no built index in the folder."""
 
@@ -117,8 +121,8 @@ def index_schema() -> Schema:
         meta=STORED(),
         date_column=COLUMN(columns.VarBytesColumn()),
         pterm=ID(stored=True), pdoc=ID(stored=True), pkey=ID(), tdate=ID(), plabel=KEYWORD(lowercase=False),
-        pco=KEYWORD(lowercase=False),  # the other terms sharing a passage with this one here
-        hits=STORED(), pmeta=STORED(),
+        pco=KEYWORD(lowercase=False),  # "term>other" for each other term sharing a passage with it here
+        hits=STORED(), ptexts=STORED(), pmeta=STORED(),
         # A page of a term's passages on one date is found from these without reading records.
         pdoc_column=COLUMN(columns.VarBytesColumn()), pcount_column=COLUMN(columns.NumericColumn("I")),
         pdate_column=COLUMN(columns.VarBytesColumn()),
@@ -145,8 +149,9 @@ def _document_record(doc: Document) -> dict[str, Any]:
             "date_column": (doc.date or "").encode()}
 
 
-def _posting_records(dm: DocMatches) -> Iterator[dict[str, Any]]:
+def _posting_records(dm: DocMatches, doc: Document) -> Iterator[dict[str, Any]]:
     meta = dm.meta
+    texts = {p.ordinal: p.text for p in doc.passages}
     shares: dict[str, set[str]] = {}  # term -> the terms it shares a passage with, in this document
     for _, matches in dm.passages:
         here = {m.term for m in matches}
@@ -156,9 +161,11 @@ def _posting_records(dm: DocMatches) -> Iterator[dict[str, Any]]:
         labels = {m.label for _, matches in hits for m in matches}
         yield {"pterm": term_id, "pdoc": meta.id, "pkey": f"{term_id}\x1f{meta.id}", "tdate": _tdate(term_id, meta.date),
                "plabel": " ".join(sorted(label_key(term_id, lb) for lb in labels)),
-               "pco": " ".join(sorted(shares.get(term_id, ()))),
+               "pco": " ".join(sorted(f"{term_id}>{other}" for other in shares.get(term_id, ()))),
                "hits": [(ordinal, pack_matches(matches)) for ordinal, matches in hits],
-               "pmeta": (meta.id, meta.date, meta.lang, meta.source),
+               # The passages' text and the title, so that a page of hits reads no document record.
+               "ptexts": [texts[ordinal] for ordinal, _ in hits],
+               "pmeta": (meta.id, meta.date, meta.lang, meta.source, doc.title),
                "pdoc_column": meta.id.encode(), "pdate_column": (meta.date or "").encode(),
                "pcount_column": len(hits)}
 
@@ -197,6 +204,15 @@ class _Pin:
         self.state = state
         self.users = 0
         self.retired = False
+        self._columns: dict[str, Any] = {}
+        self._columns_lock = threading.Lock()
+
+    def column(self, name: str) -> Any:
+        with self._columns_lock:
+            found = self._columns.get(name)
+            if found is None:
+                found = self._columns[name] = self.searcher.reader().column_reader(name)
+            return found
 
     def release(self) -> None:
         self.users -= 1
@@ -238,6 +254,12 @@ class WhooshSnapshot(Snapshot):
         self._owner = owner
         self._pin = pin
 
+    def _column(self, name: str) -> Any:
+        # Opening a column reads its offsets for every segment: once per searcher, not per request.
+        if self._pin is not None:
+            return self._pin.column(name)
+        return self._searcher.reader().column_reader(name)
+
     def close(self) -> None:
         if self._pin is not None and self._owner is not None:
             with self._owner._lock:
@@ -275,26 +297,17 @@ class WhooshSnapshot(Snapshot):
                                       for o, ms in sorted(per_passage.items())))
 
     @staticmethod
-    def _light_hits(record: dict[str, Any]) -> list[tuple[tuple[Any, ...], int, tuple[Match, ...]]]:
-        """(meta, ordinal, matches) for each passage of a posting record."""
+    def _light_hits(record: dict[str, Any]) -> list[Light]:
+        """(meta, ordinal, matches, text) for each passage of a posting record."""
         meta = tuple(record["pmeta"])
-        return [(meta, ordinal, unpack_matches(record["pterm"], stored)) for ordinal, stored in record["hits"]]
+        return [(meta, ordinal, unpack_matches(record["pterm"], stored), text)
+                for (ordinal, stored), text in zip(record["hits"], record["ptexts"], strict=True)]
 
-    def _hydrate(self, light: list[tuple[tuple[Any, ...], int, tuple[Match, ...]]]) -> list[Hit]:
-        """Turn (meta, ordinal, matches) into hits with the passages' text and title."""
-        docs: dict[str, dict[str, Any] | None] = {}
-        hits = []
-        for meta, ordinal, matches in light:
-            doc_id = meta[0]
-            if doc_id not in docs:
-                docs[doc_id] = self._doc_fields(doc_id)
-            fields = docs[doc_id]
-            if fields is None or ordinal > len(fields["passages"]):
-                continue
-            passage = StoredPassage(passage_id(doc_id, ordinal), doc_id, ordinal, fields["passages"][ordinal - 1],
-                                    fields.get("title", ""), meta[1], meta[2], meta[3])
-            hits.append(Hit(passage, matches))
-        return hits
+    @staticmethod
+    def _hydrate(light: list[Light]) -> list[Hit]:
+        """Hits from (meta, ordinal, matches, text): meta is (doc, date, lang, source, title)."""
+        return [Hit(StoredPassage(passage_id(meta[0], ordinal), meta[0], ordinal, text, meta[4], meta[1], meta[2],
+                                  meta[3]), matches) for meta, ordinal, matches, text in light]
 
     @staticmethod
     def _accepts(where: PassageFilter, meta: tuple[Any, ...]) -> bool:
@@ -323,11 +336,10 @@ class WhooshSnapshot(Snapshot):
         return len(light), self._hydrate(light[offset : offset + limit])
 
     def _page_of_dates(self, term_id: str, dates: list[str], skip: int,
-                       limit: int) -> list[tuple[tuple[Any, ...], int, tuple[Match, ...]]]:
+                       limit: int) -> list[Light]:
         searcher = self._searcher
-        reader = searcher.reader()
-        docs, counts = reader.column_reader("pdoc_column"), reader.column_reader("pcount_column")
-        light: list[tuple[tuple[Any, ...], int, tuple[Match, ...]]] = []
+        docs, counts = self._column("pdoc_column"), self._column("pcount_column")
+        light: list[Light] = []
         position = 0  # passages of the dates walked so far
         for date in dates:
             for _, n in sorted((docs[n], n) for n in _numbers(searcher, "tdate", _tdate(term_id, date))):
@@ -371,28 +383,26 @@ class WhooshSnapshot(Snapshot):
             for ordinal, _ in sorted(record["hits"]):
                 if ordinal in probe_ordinals:
                     mine = record if walk == term_id else other[0]
-                    stored = next(s for o, s in mine["hits"] if o == ordinal)
-                    return self._hydrate([(tuple(record["pmeta"]), ordinal, unpack_matches(term_id, stored))])[0]
+                    return self._hydrate([h for h in self._light_hits(mine) if h[1] == ordinal])[0]
         return None
 
     def _sharing_records_example(self, term_id: str, other_id: str) -> Hit | None:
         """Sharing is rare: the term's records that name the other as sharing a passage, newest
         first by the columns; then the first passage both use in the newest such document."""
         searcher = self._searcher
-        numbers = list(And([Term("pterm", term_id), Term("pco", other_id)]).docs(searcher))
+        numbers = _numbers(searcher, "pco", f"{term_id}>{other_id}")
         if not numbers:
             return None
-        reader = searcher.reader()
-        dates, docs = reader.column_reader("pdate_column"), reader.column_reader("pdoc_column")
+        dates, docs = self._column("pdate_column"), self._column("pdoc_column")
         dated = [n for n in numbers if dates[n]]
         newest = (min(dated, key=lambda n: (_negated_bytes(dates[n]), docs[n])) if dated
                   else min(numbers, key=lambda n: docs[n]))
         record = searcher.stored_fields(newest)
         other = self._records(Term("pkey", f"{other_id}\x1f{record['pdoc']}"))
         theirs = {o for o, _ in other[0]["hits"]} if other else set()
-        for ordinal, stored in sorted(record["hits"]):
-            if ordinal in theirs:
-                return self._hydrate([(tuple(record["pmeta"]), ordinal, unpack_matches(term_id, stored))])[0]
+        for hit in sorted(self._light_hits(record), key=lambda h: h[1]):
+            if hit[1] in theirs:
+                return self._hydrate([hit])[0]
         return None
 
     def cooccurrence(self, term_id: str, where: PassageFilter) -> Counter[str]:
@@ -420,9 +430,9 @@ class WhooshSnapshot(Snapshot):
             if not self._accepts(where, record["pmeta"]):
                 continue
             term_id = record["pterm"]
-            for meta, ordinal, matches in self._light_hits(record):
-                if term_id in term_ids or any(m.label in wanted_labels.get(term_id, ()) for m in matches):
-                    light.append((meta, ordinal, matches))
+            for hit in self._light_hits(record):
+                if term_id in term_ids or any(m.label in wanted_labels.get(term_id, ()) for m in hit[2]):
+                    light.append(hit)
         light.sort(key=_LIGHT_SORTS["newest"])
         return self._hydrate(light)
 
@@ -492,8 +502,8 @@ class WhooshSnapshot(Snapshot):
         return fields["value"] if fields else None  # type: ignore[no-any-return]
 
 
-_LIGHT_SORTS: dict[str, Callable[[tuple[tuple[Any, ...], int, tuple[Match, ...]]], tuple[Any, ...]]] = {
-    # (meta = (doc, date, lang, source), ordinal, matches): the orders of index.backend.SORTS
+_LIGHT_SORTS: dict[str, Callable[[Light], tuple[Any, ...]]] = {
+    # (meta = (doc, date, lang, source, title), ordinal, matches, text): the orders of index.backend.SORTS
     "newest": lambda h: (h[0][1] is None, tuple(-ord(c) for c in h[0][1] or ""), h[0][0], h[1]),
     "oldest": lambda h: (h[0][1] is None, h[0][1] or "", h[0][0], h[1]),
     "document": lambda h: (h[0][0], h[1]),
@@ -540,7 +550,7 @@ class _Commit:
         new = match_document(doc, self.matcher)
         self.delta.add(new, +1)
         self.writer.add_document(**_document_record(doc))
-        for record in _posting_records(new):
+        for record in _posting_records(new, doc):
             self.writer.add_document(**record)
         self._in_commit[doc.id] = new
 
@@ -550,12 +560,13 @@ class _Commit:
         old = self.old_matches(doc)
         if old is None:
             return False
-        new = match_document(_stored_document(fields), self.matcher, old, plan.may_change)
+        stored = _stored_document(fields)
+        new = match_document(stored, self.matcher, old, plan.may_change)
         if new.passages == old.passages:
             return False
         # All of the document's postings: which terms share a passage may have changed too.
         self.writer.delete_by_term("pdoc", doc)
-        for record in _posting_records(new):
+        for record in _posting_records(new, stored):
             self.writer.add_document(**record)
         self.delta.add(old, -1)
         self.delta.add(new, +1)
@@ -629,7 +640,7 @@ def _build_generation(root: Path, documents: Iterable[Document], glossary: Gloss
                 dm = match_document(doc, matcher)
                 delta.add(dm, +1)
                 writer.add_document(**_document_record(doc))
-                for record in _posting_records(dm):
+                for record in _posting_records(dm, doc):
                     writer.add_document(**record)
                 if on_document:
                     on_document(doc)
