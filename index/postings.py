@@ -195,6 +195,12 @@ def passages_per_date(stats: TermStats, where: PassageFilter) -> Counter[str]:
     return found
 
 
+def newest_dates(stats: TermStats) -> list[str]:
+    """The term's dates, newest first, undated last."""
+    per_date = passages_per_date(stats, PassageFilter())
+    return sorted((d for d in per_date if d), reverse=True) + ([""] if "" in per_date else [])
+
+
 def locate_page(stats: TermStats, where: PassageFilter, newest: bool, offset: int,
                 limit: int) -> tuple[int, list[str], int]:
     """(total, dates holding the page in order, passages to skip in the first of them).

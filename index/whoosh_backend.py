@@ -55,7 +55,8 @@ from index.errors import GlossaryServiceError, IndexOutdated
 from index.glossary import Glossary
 from index.matcher import Match
 from index.postings import (
-    CORPUS, MATCHER_VERSION, DocMatches, DocMeta, PassageFilter, StatsDelta, TermStats, locate_page, match_document, pack_matches, unpack_matches,
+    CORPUS, MATCHER_VERSION, DocMatches, DocMeta, PassageFilter, StatsDelta, TermStats, locate_page, match_document,
+    newest_dates, pack_matches, unpack_matches,
 )
 from index.text import index_keys
 from index.vocabulary import EditPlan, glossary_from_text, matcher_for, plan_edit
@@ -94,9 +95,9 @@ WRITER_MEMORY_MB = 16
 # Below the minimum, one commit is quick whatever the share.
 ASIDE_SHARE = 0.3
 ASIDE_MIN_DOCUMENTS = 2000
-# A shared example is found by walking the rarer term's postings newest first while about one
-# in this many of them is shared; rarer sharing reads the records that name the other term.
-_WALK_FACTOR = 8
+# Up to this many shared passages, a shared example is found among all the records naming the
+# pair; above it, by walking the term's dates newest first.
+_FEW_SHARED = 64
 _STATS_CACHE = 256  # (index version, term) → counts, per process: bounded, not the corpus
 
 
@@ -122,6 +123,7 @@ def index_schema() -> Schema:
         date_column=COLUMN(columns.VarBytesColumn()),
         pterm=ID(stored=True), pdoc=ID(stored=True), pkey=ID(), tdate=ID(), plabel=KEYWORD(lowercase=False),
         pco=KEYWORD(lowercase=False),  # "term>other" for each other term sharing a passage with it here
+        pcod=KEYWORD(lowercase=False),  # the same with the document's date: "term>other\x1fdate"
         hits=STORED(), ptexts=STORED(), pmeta=STORED(),
         # A page of a term's passages on one date is found from these without reading records.
         pdoc_column=COLUMN(columns.VarBytesColumn()), pcount_column=COLUMN(columns.NumericColumn("I")),
@@ -162,6 +164,7 @@ def _posting_records(dm: DocMatches, doc: Document) -> Iterator[dict[str, Any]]:
         yield {"pterm": term_id, "pdoc": meta.id, "pkey": f"{term_id}\x1f{meta.id}", "tdate": _tdate(term_id, meta.date),
                "plabel": " ".join(sorted(label_key(term_id, lb) for lb in labels)),
                "pco": " ".join(sorted(f"{term_id}>{other}" for other in shares.get(term_id, ()))),
+               "pcod": " ".join(sorted(f"{term_id}>{other}\x1f{meta.date or ''}" for other in shares.get(term_id, ()))),
                "hits": [(ordinal, pack_matches(matches)) for ordinal, matches in hits],
                # The passages' text and the title, so that a page of hits reads no document record.
                "ptexts": [texts[ordinal] for ordinal, _ in hits],
@@ -355,49 +358,26 @@ class WhooshSnapshot(Snapshot):
                     position += 1
         return light
 
-    def _newest_records(self, term_id: str) -> Iterator[dict[str, Any]]:
-        """A term's posting records, newest date first (by document within a date)."""
-        stats = self.term_stats(term_id)
-        dates = sorted({d for d, _, _ in stats.groups if d}, reverse=True)
-        if any(not d for d, _, _ in stats.groups):
-            dates.append("")
-        for date in dates:
-            yield from sorted(self._records(Term("tdate", _tdate(term_id, date))), key=lambda r: r["pdoc"])
-
     def shared_example(self, term_id: str, other_id: str) -> Hit | None:
-        sizes = {t: sum(g[0] for g in self.term_stats(t).groups.values()) for t in (term_id, other_id)}
-        walk, probe = (term_id, other_id) if sizes[term_id] <= sizes[other_id] else (other_id, term_id)
+        """The newest passage both terms use. Posting records name the terms they share a passage
+        with ("term>other"), and by date too: with few such records read them all, otherwise walk
+        the term's dates newest first to the first that has one (sharing is dense then)."""
         shared = self.term_stats(term_id).cooc.get(other_id, 0)
         if not shared:
             return None
-        if sizes[walk] > _WALK_FACTOR * shared:
-            return self._sharing_records_example(term_id, other_id)
-        # Sharing is common: walk the rarer term's postings newest first; the first passage the
-        # other term also uses is the newest shared one.
-        for record in self._newest_records(walk):
-            doc_id = record["pdoc"]
-            other = self._records(Term("pkey", f"{probe}\x1f{doc_id}"))
-            if not other:
-                continue
-            probe_ordinals = {o for o, _ in other[0]["hits"]}
-            for ordinal, _ in sorted(record["hits"]):
-                if ordinal in probe_ordinals:
-                    mine = record if walk == term_id else other[0]
-                    return self._hydrate([h for h in self._light_hits(mine) if h[1] == ordinal])[0]
-        return None
-
-    def _sharing_records_example(self, term_id: str, other_id: str) -> Hit | None:
-        """Sharing is rare: the term's records that name the other as sharing a passage, newest
-        first by the columns; then the first passage both use in the newest such document."""
-        searcher = self._searcher
-        numbers = _numbers(searcher, "pco", f"{term_id}>{other_id}")
+        searcher, pair = self._searcher, f"{term_id}>{other_id}"
+        numbers: list[int] = []
+        if shared <= _FEW_SHARED:
+            numbers = _numbers(searcher, "pco", pair)
+        else:
+            for date in newest_dates(self.term_stats(term_id)):
+                numbers = _numbers(searcher, "pcod", f"{pair}\x1f{date}")
+                if numbers:
+                    break
         if not numbers:
             return None
         dates, docs = self._column("pdate_column"), self._column("pdoc_column")
-        dated = [n for n in numbers if dates[n]]
-        newest = (min(dated, key=lambda n: (_negated_bytes(dates[n]), docs[n])) if dated
-                  else min(numbers, key=lambda n: docs[n]))
-        record = searcher.stored_fields(newest)
+        record = searcher.stored_fields(min(numbers, key=lambda n: (not dates[n], _negated_bytes(dates[n]), docs[n])))
         other = self._records(Term("pkey", f"{other_id}\x1f{record['pdoc']}"))
         theirs = {o for o, _ in other[0]["hits"]} if other else set()
         for hit in sorted(self._light_hits(record), key=lambda h: h[1]):

@@ -110,8 +110,8 @@ def test_whoosh_postings_always_equal_a_full_match(tmp_path_factory: pytest.Temp
                                                    aside: bool, walk: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     # `aside`: re-match every glossary edit into a new generation instead of one commit.
     monkeypatch.setattr("index.whoosh_backend.ASIDE_MIN_DOCUMENTS", -1 if aside else 10**9)
-    # `walk`: find shared examples by walking postings, or through the records naming the other term.
-    monkeypatch.setattr("index.whoosh_backend._WALK_FACTOR", 10**9 if walk else 0)
+    # `walk`: find shared examples by walking dates, or among all the records naming the pair.
+    monkeypatch.setattr("index.whoosh_backend._FEW_SHARED", 0 if walk else 10**9)
     ix = tmp_path_factory.mktemp("ix")
     rebuild(ix, read_corpus(DATA / "corpus"), glossary_for(0))
     index = WhooshIndex(ix)
