@@ -39,14 +39,13 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.core import percentile, score, timed_build  # noqa: E402
+from bench.core import percentile, score, timed_build, tracking_latency  # noqa: E402
 from bench.load import start, wrk  # noqa: E402
 from bench.postgres_server import PostgresServer  # noqa: E402
 from bench.synth import FUTURE_ALIAS, generate, load_truth  # noqa: E402
 from index.backend import PassageIndex  # noqa: E402
 from index.glossary import load_glossary, parse_glossary  # noqa: E402
 from index.store import Store  # noqa: E402
-from index.tracking import cooccurring, trend  # noqa: E402
 from index.whoosh_backend import WhooshIndex  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,15 +128,7 @@ def in_process(index: PassageIndex, truth: set[tuple[str, str]]) -> dict[str, fl
         planted = {pid for pid, _ in truth}  # documents the benchmark wrote later are not part of the truth
         found = {(h.passage.id, t.id) for t in terms for h in store.all_hits(t) if h.passage.id in planted}
         recall, precision = score(found, truth)
-        trends, cooc = [], []
-        for _ in range(5):
-            for term in terms:
-                t = time.perf_counter()
-                trend(store, term, "month")
-                trends.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                cooccurring(store, term)
-                cooc.append(time.perf_counter() - t)
+        trends, cooc = tracking_latency(store, terms, rounds=5)
     return {"recall": recall, "precision": precision, "trend_p99": percentile(trends, 0.99) * 1e3,
             "cooc_p99": percentile(cooc, 0.99) * 1e3, "trend_p50": statistics.median(trends) * 1e3,
             "cooc_p50": statistics.median(cooc) * 1e3}
