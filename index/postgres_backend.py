@@ -31,7 +31,8 @@ from index.errors import IndexOutdated, WriterBusy
 from index.glossary import Glossary
 from index.matcher import Match
 from index.postings import (
-    CORPUS, MATCHER_VERSION, DocMatches, DocMeta, PassageFilter, StatsDelta, TermStats, match_document, pack_matches, unpack_matches,
+    CORPUS, MATCHER_VERSION, DocMatches, DocMeta, PassageFilter, StatsCache, StatsDelta, TermStats, match_document,
+    pack_matches, unpack_matches,
 )
 from index.text import index_keys
 from index.vocabulary import glossary_from_text, matcher_for, plan_edit
@@ -286,7 +287,7 @@ class PostgresIndex(PassageIndex):
         with self.pool.connection() as conn:
             migrate(conn)
         self._lock = threading.Lock()
-        self._stats: dict[tuple[str, str], TermStats] = {}
+        self._stats = StatsCache()
         self._writer_conn: Connection[Any] | None = None
         self._holds_writer_lock = False
 
@@ -298,19 +299,7 @@ class PostgresIndex(PassageIndex):
         return f"pg.{self._rows('SELECT version FROM index_state')[0][0]}"
 
     def snapshot(self) -> PostgresSnapshot:
-        return PostgresSnapshot(self.pool, self._cached_stats)
-
-    def _cached_stats(self, version: str, term_id: str, read: Callable[[], TermStats]) -> TermStats:
-        key = (version, term_id)
-        with self._lock:
-            found = self._stats.get(key)
-        if found is None:
-            found = read()
-            with self._lock:
-                if len(self._stats) >= 256:
-                    self._stats.clear()  # bounded: a few versions' worth of terms
-                self._stats[key] = found
-        return found
+        return PostgresSnapshot(self.pool, self._stats.get)
 
     # -- writing ---------------------------------------------------------------------------
     def _locked_state(self, conn: Connection[Any], wait_seconds: float) -> IndexState:

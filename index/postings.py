@@ -9,7 +9,8 @@ and how a page of a term's passages is located from those counts without reading
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -152,6 +153,28 @@ class StatsDelta:
             counts = self._stats(term_id).groups.setdefault(group, [0, 0])
             counts[0] += sign * n
             counts[1] += sign
+
+
+class StatsCache:
+    """Per-term counts a process has read, for the last two index versions only (the served
+    one, and one that requests in flight may still pin): bounded by the glossary, not the corpus."""
+
+    def __init__(self, versions: int = 2):
+        self._versions = versions
+        self._by_version: OrderedDict[str, dict[str, TermStats]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, version: str, term_id: str, read: Callable[[], TermStats]) -> TermStats:
+        with self._lock:
+            found = self._by_version.get(version, {}).get(term_id)
+        if found is None:
+            found = read()
+            with self._lock:
+                self._by_version.setdefault(version, {})[term_id] = found
+                self._by_version.move_to_end(version)
+                while len(self._by_version) > self._versions:
+                    self._by_version.popitem(last=False)
+        return found
 
 
 # -- reading: where a page of a term's passages lies -------------------------------------------

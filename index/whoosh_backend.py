@@ -31,7 +31,7 @@ import shutil
 import signal
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,8 @@ from index.errors import GlossaryServiceError, IndexOutdated
 from index.glossary import Glossary
 from index.matcher import Match
 from index.postings import (
-    CORPUS, MATCHER_VERSION, DocMatches, DocMeta, PassageFilter, StatsDelta, TermStats, locate_page, match_document,
+    CORPUS, MATCHER_VERSION, DocMatches, DocMeta, PassageFilter, StatsCache, StatsDelta, TermStats, locate_page,
+    match_document,
     newest_dates, pack_matches, unpack_matches,
 )
 from index.text import index_keys
@@ -98,7 +99,6 @@ ASIDE_MIN_DOCUMENTS = 2000
 # Up to this many shared passages, a shared example is found among all the records naming the
 # pair; above it, by walking the term's dates newest first.
 _FEW_SHARED = 64
-_STATS_CACHE = 256  # (index version, term) → counts, per process: bounded, not the corpus
 
 
 # A passage of a posting record: ((doc, date, lang, source, title), ordinal, matches, text).
@@ -151,15 +151,29 @@ def _document_record(doc: Document) -> dict[str, Any]:
             "date_column": (doc.date or "").encode()}
 
 
-def _posting_records(dm: DocMatches, doc: Document) -> Iterator[dict[str, Any]]:
-    meta = dm.meta
-    texts = {p.ordinal: p.text for p in doc.passages}
-    shares: dict[str, set[str]] = {}  # term -> the terms it shares a passage with, in this document
+def _shares(dm: DocMatches) -> dict[str, set[str]]:
+    """Per term, the other terms it shares a passage with in this document."""
+    shares: dict[str, set[str]] = {}
     for _, matches in dm.passages:
         here = {m.term for m in matches}
         for term_id in here:
             shares.setdefault(term_id, set()).update(here - {term_id})
+    return shares
+
+
+def _record_contents(dm: DocMatches) -> dict[str, tuple[object, frozenset[str]]]:
+    """What each of a document's posting records holds (its hits, and the terms sharing them)."""
+    shares = _shares(dm)
+    return {t: (tuple(hits), frozenset(shares.get(t, ()))) for t, hits in dm.by_term().items()}
+
+
+def _posting_records(dm: DocMatches, doc: Document, only: set[str] | None = None) -> Iterator[dict[str, Any]]:
+    meta = dm.meta
+    texts = {p.ordinal: p.text for p in doc.passages}
+    shares = _shares(dm)
     for term_id, hits in dm.by_term().items():
+        if only is not None and term_id not in only:
+            continue
         labels = {m.label for _, matches in hits for m in matches}
         yield {"pterm": term_id, "pdoc": meta.id, "pkey": f"{term_id}\x1f{meta.id}", "tdate": _tdate(term_id, meta.date),
                "plabel": " ".join(sorted(label_key(term_id, lb) for lb in labels)),
@@ -544,9 +558,12 @@ class _Commit:
         new = match_document(stored, self.matcher, old, plan.may_change)
         if new.passages == old.passages:
             return False
-        # All of the document's postings: which terms share a passage may have changed too.
-        self.writer.delete_by_term("pdoc", doc)
-        for record in _posting_records(new, stored):
+        # Only the records whose hits, or whose terms sharing a passage, changed.
+        before, after = _record_contents(old), _record_contents(new)
+        changed = {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}
+        for term_id in changed:
+            self.writer.delete_by_term("pkey", f"{term_id}\x1f{doc}")
+        for record in _posting_records(new, stored, only=changed):
             self.writer.add_document(**record)
         self.delta.add(old, -1)
         self.delta.add(new, +1)
@@ -712,7 +729,7 @@ class WhooshIndex(PassageIndex):
         self._target: str | None = None
         self._ix: Any = None
         self._pin: _Pin | None = None
-        self._stats: OrderedDict[tuple[str, str], TermStats] = OrderedDict()
+        self._stats = StatsCache()
         self._writer_fd: int | None = None
         self.version()
 
@@ -755,18 +772,7 @@ class WhooshIndex(PassageIndex):
             return WhooshSnapshot(pin.searcher, pin.version, pin.state, owner=self, pin=pin)
 
     def _cached_stats(self, version: str, term_id: str, searcher: Searcher) -> TermStats:
-        key = (version, term_id)
-        with self._lock:
-            found = self._stats.get(key)
-            if found is not None:
-                self._stats.move_to_end(key)
-                return found
-        found = _read_stats(searcher, term_id)
-        with self._lock:
-            self._stats[key] = found
-            while len(self._stats) > _STATS_CACHE:
-                self._stats.popitem(last=False)
-        return found
+        return self._stats.get(version, term_id, lambda: _read_stats(searcher, term_id))
 
     # -- writing ---------------------------------------------------------------------------
     def write(self, put: Iterable[Document] = (), delete: Iterable[str] = (),
