@@ -91,6 +91,10 @@ WRITE_WAIT_SECONDS = 10.0
 # whoosh's in-memory posting pool per writer process: fixed, so that build memory does not
 # grow with the corpus (the pool spills sorted runs to disk when full).
 WRITER_MEMORY_MB = 16
+# Segments as separate files, not one compound file: whoosh reads a compound segment's parts by
+# copying them into memory (a worker held the whole stored-fields file of every segment, about
+# 900 MB at 1M passages, and copied it again after every write); separate files are read in place.
+WRITER_OPTIONS = {"limitmb": WRITER_MEMORY_MB, "compound": False}
 # A glossary edit whose candidate documents pass this share of the corpus is re-matched into a
 # new generation built aside, so that document writes are not held up while it runs.
 # Below the minimum, one commit is quick whatever the share.
@@ -515,7 +519,7 @@ class _Commit:
         self.searcher = ix.searcher()
         self.state = state
         self.matcher = matcher_for(glossary)
-        self.writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+        self.writer = ix.writer(**WRITER_OPTIONS)
         self.delta = StatsDelta()
         self._in_commit: dict[str, DocMatches | None] = {}  # documents this commit already rewrote
         self._view = WhooshSnapshot(self.searcher)
@@ -628,8 +632,8 @@ def _build_generation(root: Path, documents: Iterable[Document], glossary: Gloss
     multiprocessing.util.register_after_fork(guard, _WriterChildren.in_child)
     try:
         ix = whoosh.index.create_in(str(gen), index_schema())
-        writer = (ix.writer(procs=procs, multisegment=True, limitmb=WRITER_MEMORY_MB) if procs > 1
-                  else ix.writer(limitmb=WRITER_MEMORY_MB))
+        writer = (ix.writer(procs=procs, multisegment=True, **WRITER_OPTIONS) if procs > 1
+                  else ix.writer(**WRITER_OPTIONS))
         matcher = matcher_for(glossary)
         delta = StatsDelta()
         try:
@@ -875,7 +879,7 @@ class WhooshIndex(PassageIndex):
         with exclusive_lock(self.root / LOCK, WRITE_WAIT_SECONDS):
             gen = self.root / os.readlink(self.root / CURRENT)
             ix = whoosh.index.open_dir(str(gen))
-            writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+            writer = ix.writer(**WRITER_OPTIONS)
             writer.update_document(skey=f"derived:{name}", value={
                 "content_version": content_version, "computed_at": time.time(), "data": data})
             writer.commit()
