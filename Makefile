@@ -49,6 +49,7 @@ test-slow: system-deps $(STAMP)
 	RELIABILITY_FULL=1 $(BIN)/python -m pytest tests/test_reliability.py -m slow
 
 bench: system-deps $(STAMP)
+	$(BIN)/python bench/postings.py --sizes 10000,100000,1000000
 	$(BIN)/python bench/core.py
 	$(BIN)/python bench/load.py
 

@@ -271,6 +271,7 @@ def print_tables(rows: list[dict[str, Any]], ceiling: dict[str, float]) -> None:
             rss = max(m["rss"] for m in mem)
             pss = max(m["pss"] for m in mem)
             heap = max(m["heap"] for m in mem)
+            full = "—" if b["full_mbps"] != b["full_mbps"] else f"{b['full_mbps']:.2f}"  # NaN: not timed
             files = max(m["files"] for m in mem)
             print(f"| {r['size']:,} | {r['mb']:.0f} | {backend} | {build['seconds']:.1f} ({naive['seconds']:.1f}) "
                   if naive else f"| {r['size']:,} | {r['mb']:.0f} | {backend} | {build['seconds']:.1f} (—) ", end="")
@@ -281,7 +282,7 @@ def print_tables(rows: list[dict[str, Any]], ceiling: dict[str, float]) -> None:
             print(f"| {b['first']['first_ms']:.1f} | {b['first']['p50']:.2f} / {b['first']['p99']:.2f} "
                   f"| {b['writes']['p99']:.2f} | {b['load']['rps']:,.0f} ({b['load']['rps'] / ceiling['rps']:.2f}) "
                   f"| {rss:.0f} / {pss:.0f} / {heap:.0f} / {files:.0f} | {b['trend_p99']:.1f} | {b['cooc_p99']:.1f} "
-                  f"| {b['edit_s']:.2f} ({b['checked']:,}) | {b['full_mbps']:.2f} | {b['recall']:.4f} / {b['precision']:.4f} |")
+                  f"| {b['edit_s']:.2f} ({b['checked']:,}) | {full} | {b['recall']:.4f} / {b['precision']:.4f} |")
 
 
 def main() -> None:
