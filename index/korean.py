@@ -13,6 +13,7 @@ need, and when labels change a new instance is prepared in the background and sw
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -39,7 +40,12 @@ _rebuilding = False
 def _new_kiwi(words: Iterable[str]) -> Any:
     from kiwipiepy import Kiwi
 
-    kiwi = Kiwi()
+    # No thread pool (num_workers=0): we tokenize short chunks, and gunicorn forks the process
+    # after Kiwi is loaded; threads do not survive a fork (the child aborted at exit).
+    with warnings.catch_warnings():
+        # Kiwi warns that num_workers=0 no longer means "every core": single-threaded is what we want.
+        warnings.filterwarnings("ignore", "behavior of `num_workers=0`", DeprecationWarning)
+        kiwi = Kiwi(num_workers=0)
     for word in sorted(words):
         kiwi.add_user_word(word, "NNP", 0.0)
     kiwi.tokenize("준비")  # Kiwi plans lazily; pay that cost here, not in a request

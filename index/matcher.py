@@ -80,6 +80,16 @@ def label_forms(label: Label) -> list[tuple[str, bool]]:
     return forms
 
 
+def korean_user_words(terms: Iterable[Term]) -> set[str]:
+    """The Korean labels Kiwi must never split, with and without their inner spaces."""
+    words = set()
+    for term in terms:
+        for label in term.labels:
+            if any(is_hangul(ch) for ch in label.text):
+                words.update((label.text, label.text.replace(" ", "")))
+    return words
+
+
 def _alnum(text: str) -> str:
     return _NOT_ALNUM.sub("", text)
 
@@ -90,14 +100,11 @@ class Matcher:
     def __init__(self, terms: Iterable[Term]):
         self._automaton = ahocorasick.Automaton()
         entries: dict[str, list[_Form]] = {}
-        korean_words: set[str] = set()
+        terms = list(terms)
         for term in terms:
             for label in term.labels:
                 for form, inflected in label_forms(label):
                     entries.setdefault(fold_label(form), []).append(_Form(term.id, label, form, inflected))
-                if any(is_hangul(ch) for ch in label.text):
-                    korean_words.add(label.text)
-                    korean_words.add(label.text.replace(" ", ""))
         for key, forms in entries.items():
             forms.sort(key=lambda f: f.inflected)  # a label as written beats another's inflection
             cased = any(f.label.case_sensitive for f in forms)
@@ -105,7 +112,7 @@ class Matcher:
         self._empty = not entries
         if not self._empty:
             self._automaton.make_automaton()
-        korean.add_user_words(korean_words)
+        korean.add_user_words(korean_user_words(terms))
 
     def match(self, text: str) -> list[Match]:
         """Every term occurrence in `text`, leftmost-longest, without overlaps."""

@@ -71,12 +71,14 @@ whoosh.util.random = random.SystemRandom()  # type: ignore[attr-defined]
 def _cached_column_reader(self: Any, fieldname: str, column: Any) -> Any:
     # whoosh asks for a field's length column once per posting when it writes a segment, and
     # for a field without one (ID and KEYWORD fields) stats the missing file every time: a
-    # large share of a build. A segment's columns never change, so remember the answer.
+    # large share of a build. A segment's length columns never change, so remember that one
+    # is missing (only length columns: a missing stored-fields file is an error to see).
     try:
         return self._readers[fieldname]
     except KeyError:
         reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
-        self._readers[fieldname] = reader
+        if reader is not None or fieldname.endswith("_len"):
+            self._readers[fieldname] = reader
         return reader
 
 
@@ -241,6 +243,36 @@ class _Pin:
             self.searcher.close()
 
 
+_COLUMNS = ("date_column", "pdoc_column", "pdate_column", "pcount_column")
+
+
+def _opened_searcher(ix: Any, attempts: int = 100) -> Searcher:
+    """A searcher with every file of its segments open.
+
+    whoosh opens a segment's stored fields and columns on first use, and a concurrent commit
+    that merges segments deletes the merged ones' files: a reader that had not opened them yet
+    would find them gone. Opened files stay readable after they are deleted, so open them all
+    now; if a commit deleted some in between, take the newer generation and try again.
+    """
+    for attempt in range(attempts):
+        searcher = ix.searcher()
+        try:
+            for segment, _ in searcher.reader().leaf_readers():
+                if not segment.doc_count_all():
+                    continue
+                segment.stored_fields(0)  # a missing stored-fields file raises TypeError here
+                segment.doc_field_length(0, "keys")  # the keys' length column (search scores)
+                for name in _COLUMNS:
+                    segment.column_reader(name)
+            return searcher
+        except (OSError, TypeError):
+            searcher.close()
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.01)
+    raise AssertionError("unreachable")
+
+
 def _numbers(searcher: Searcher, field: str, text: str) -> list[int]:
     """Live document numbers holding `text` in `field`: the reader's postings, without the
     scoring set-up a query costs (most of a lookup's time on these one-term reads)."""
@@ -248,6 +280,20 @@ def _numbers(searcher: Searcher, field: str, text: str) -> list[int]:
         return list(searcher.reader().postings(field, text).all_ids())
     except TermNotFound:
         return []
+
+
+def _column_value(column: Any, number: int, searcher: Searcher, stored: str) -> Any:
+    """A posting record's column value, or the same from its stored fields where whoosh wrote
+    a segment's column short (its VarBytes writer can drop the trailing entries)."""
+    try:
+        return column[number]
+    except IndexError:
+        fields = searcher.stored_fields(number)
+        if stored == "pdoc":
+            return fields["pdoc"].encode()
+        if stored == "hits":
+            return len(fields["hits"])
+        return (fields["pmeta"][1] or "").encode()
 
 
 def _negated_bytes(value: bytes) -> tuple[int, ...]:
@@ -363,8 +409,9 @@ class WhooshSnapshot(Snapshot):
         light: list[Light] = []
         position = 0  # passages of the dates walked so far
         for date in dates:
-            for _, n in sorted((docs[n], n) for n in _numbers(searcher, "tdate", _tdate(term_id, date))):
-                count = counts[n]
+            numbers = _numbers(searcher, "tdate", _tdate(term_id, date))
+            for _, n in sorted((_column_value(docs, n, searcher, "pdoc"), n) for n in numbers):
+                count = _column_value(counts, n, searcher, "hits")
                 if position + count <= skip:
                     position += count
                     continue
@@ -395,7 +442,12 @@ class WhooshSnapshot(Snapshot):
         if not numbers:
             return None
         dates, docs = self._column("pdate_column"), self._column("pdoc_column")
-        record = searcher.stored_fields(min(numbers, key=lambda n: (not dates[n], _negated_bytes(dates[n]), docs[n])))
+
+        def newest(n: int) -> tuple[object, ...]:
+            date = _column_value(dates, n, searcher, "pmeta")
+            return (not date, _negated_bytes(date), _column_value(docs, n, searcher, "pdoc"))
+
+        record = searcher.stored_fields(min(numbers, key=newest))
         other = self._records(Term("pkey", f"{other_id}\x1f{record['pdoc']}"))
         theirs = {o for o, _ in other[0]["hits"]} if other else set()
         for hit in sorted(self._light_hits(record), key=lambda h: h[1]):
@@ -746,13 +798,13 @@ class WhooshIndex(PassageIndex):
                 raise IndexMissing(f"no index in {self.root}: run `glossary build`") from None
             if target != self._target or self._pin is None:
                 ix, state = _open_generation(self.root / target)
-                self._swap(ix.searcher(), target, state)
+                self._swap(_opened_searcher(ix), target, state)
                 self._ix = ix
                 self._target = target
             elif not self._pin.searcher.up_to_date():
                 # Not searcher.refresh(): it reuses segment readers and so keeps serving
                 # documents that a later commit deleted. A fresh searcher costs a few ms.
-                searcher = self._ix.searcher()
+                searcher = _opened_searcher(self._ix)
                 self._swap(searcher, target, _read_state(searcher))
             assert self._pin is not None
             return self._pin

@@ -8,7 +8,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from index.errors import DocumentError, NotFound, WriterBusy
+from index.errors import DocumentError, GlossaryServiceError, IndexOutdated, NotFound, WriterBusy
+from index.whoosh_backend import IndexMissing
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,13 @@ def register_error_handlers(app: Flask, html_renderer: Any = None) -> None:
     @app.errorhandler(DocumentError)
     def _bad_document(exc: DocumentError) -> Response:
         return error_response(400, "bad_document", str(exc))
+
+    @app.errorhandler(IndexMissing)
+    @app.errorhandler(IndexOutdated)
+    def _no_index(exc: GlossaryServiceError) -> Response:
+        response = error_response(503, "index_unavailable", str(exc))
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(WriterBusy)
     def _busy(exc: WriterBusy) -> Response:

@@ -42,15 +42,16 @@ def on_starting(server):  # type: ignore[no-untyped-def]
     from index import korean
     from index.errors import GlossaryServiceError
     from index.glossary import load_glossary
+    from index.matcher import korean_user_words
     from service.writer_process import settings
 
     try:
         glossary = load_glossary(settings()["GLOSSARY_PATH"])
     except GlossaryServiceError:
         return  # the workers report the problem; they still serve the index's glossary
-    words = [lb.text for t in glossary.terms for lb in t.labels if lb.lang == "ko"]
+    words = korean_user_words(glossary.terms)  # exactly the words each matcher asks for
     if words:
-        korean.add_user_words(words + [w.replace(" ", "") for w in words])
+        korean.add_user_words(words)
         korean.preload()
 
 

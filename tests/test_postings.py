@@ -328,3 +328,18 @@ def test_once_a_write_returned_every_lookup_sees_it(server: Any) -> None:
     assert problems == []
     final = requests.get(f"{server.url}/api/terms/digital-twin/passages?limit=1000", timeout=30).json()
     assert {p["doc"] for p in final["passages"]} >= {d for d in acknowledged if d not in deleted}
+
+
+def test_an_index_that_disappears_answers_503_with_the_error_body(index_dir: Path, glossary_file: Path,
+                                                                   corpus_dir: Path) -> None:
+    from service import create_app
+
+    app = create_app({"GLOSSARY_PATH": str(glossary_file), "CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir),
+                      "GLOSSARY_POLL_SECONDS": 0.0, "BACKGROUND_WRITER_SECONDS": 0.0, "TESTING": True})
+    client = app.test_client()
+    assert client.get("/api/terms/gpu/passages").status_code == 200
+    (index_dir / "current").unlink()
+    r = client.get("/api/terms/gpu/passages")
+    assert r.status_code == 503 and r.headers["Retry-After"]
+    assert r.get_json()["error"]["code"] == "index_unavailable" and "glossary build" in r.get_json()["error"]["message"]
+    app.extensions["glossary"].index.close()
