@@ -136,14 +136,19 @@ class PostgresSnapshot(Snapshot):
         return self._stats_cache(self.version, term_id, read)
 
     @staticmethod
-    def _where(term_id: str, where: PassageFilter) -> tuple[sql.Composed, list[Any]]:
-        parts, params = [sql.SQL("po.term = %s")], [term_id]
+    def _filters(where: PassageFilter) -> tuple[list[sql.Composable], list[Any]]:
+        parts: list[sql.Composable] = []
+        params: list[Any] = []
         for column, op, value in (("doc", "=", where.doc), ("date", ">=", where.since), ("date", "<=", where.until),
                                   ("lang", "=", where.lang), ("source", "=", where.source)):
             if value:
                 parts.append(sql.SQL(f"po.{column} {op} %s"))
                 params.append(value)
-        return sql.SQL(" AND ").join(parts), params
+        return parts, params
+
+    def _where(self, term_id: str, where: PassageFilter) -> tuple[sql.Composed, list[Any]]:
+        parts, params = self._filters(where)
+        return sql.SQL(" AND ").join([sql.SQL("po.term = %s"), *parts]), [term_id, *params]
 
     def term_page(self, term_id: str, where: PassageFilter, sort: str, offset: int,
                   limit: int) -> tuple[int, list[Hit]]:
@@ -186,30 +191,17 @@ class PostgresSnapshot(Snapshot):
         wanted: dict[str, set[str]] = {}
         for term_id, label in labels:
             wanted.setdefault(term_id, set()).add(label)
+        parts, params = self._filters(where)
+        condition = sql.SQL(" AND ").join([sql.SQL("(po.term = ANY(%s) OR po.labels && %s)"), *parts])
         hits = []
-        for row in self._rows(sql.SQL(f"SELECT {_POSTING_COLUMNS} FROM {_POSTING_FROM} WHERE ")
-                              + self._uses_condition(where), self._uses_params(term_ids, labels, where)):
+        for row in self._rows(sql.SQL(f"SELECT {_POSTING_COLUMNS} FROM {_POSTING_FROM} WHERE ") + condition,
+                              [term_ids, [label_key(t, lb) for t, lb in labels], *params]):
             hit = _hit(row)
             term_id = row[7]
             if term_id in term_ids or any(m.label in wanted.get(term_id, ()) for m in hit.matches):
                 hits.append(hit)
         hits.sort(key=lambda h: h.passage.sort_key_newest_first())
         return hits
-
-    @staticmethod
-    def _uses_condition(where: PassageFilter) -> sql.Composed:
-        parts = [sql.SQL("(po.term = ANY(%s) OR po.labels && %s)")]
-        for column, op, value in (("doc", "=", where.doc), ("date", ">=", where.since), ("date", "<=", where.until),
-                                  ("lang", "=", where.lang), ("source", "=", where.source)):
-            if value:
-                parts.append(sql.SQL(f"po.{column} {op} %s"))
-        return sql.SQL(" AND ").join(parts)
-
-    @staticmethod
-    def _uses_params(term_ids: list[str], labels: list[tuple[str, str]], where: PassageFilter) -> list[Any]:
-        params: list[Any] = [term_ids, [label_key(t, lb) for t, lb in labels]]
-        params.extend(v for v in (where.doc, where.since, where.until, where.lang, where.source) if v)
-        return params
 
     def search(self, groups: list[list[str]], limit: int) -> list[StoredPassage]:
         if not groups:

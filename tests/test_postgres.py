@@ -20,7 +20,7 @@ from index.whoosh_backend import WhooshIndex, rebuild
 from service.cli import main
 from index.backend import SORTS
 from index.postings import PassageFilter
-from index.tracking import cooccurring, trend
+from index.tracking import cooccurring, deprecated_usage, trend
 from tests.helpers import full_match, postings_of
 from tests.conftest import ROOT, TOKEN, Gunicorn
 from bench.postgres_server import PostgresServer
@@ -65,6 +65,10 @@ def test_both_backends_return_the_same_passages_for_every_term(mixed_corpus: Pat
             on_postgres.snapshot.cooccurrence(term.id, PassageFilter())
         assert on_whoosh.snapshot.cooccurrence(term.id, PassageFilter(lang="en")) == \
             on_postgres.snapshot.cooccurrence(term.id, PassageFilter(lang="en"))
+    for where in (PassageFilter(), PassageFilter(lang="en", since="2024-03-01")):
+        on_both = [[(d.term.id, d.hit.passage.id, d.used_label, d.reason) for d in deprecated_usage(store, where)]
+                   for store in (on_whoosh, on_postgres)]
+        assert on_both[0] and on_both[0] == on_both[1]
     for query in ("digital twin", "GPU procurement", "디지털", "sovereign"):
         assert [p.id for p, _ in on_whoosh.search(query, 50).passages] == \
             [p.id for p, _ in on_postgres.search(query, 50).passages], query
