@@ -53,7 +53,7 @@ class LiveGlossary:
         try:
             self._checked_at = now
             stat = self._file_stat()
-            if stat != self._stat or force or self.problems:
+            if stat != self._stat or force:
                 self._stat = stat
                 self._reload(stat)
             return self.current

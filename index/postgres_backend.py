@@ -294,15 +294,16 @@ class PostgresIndex(PassageIndex):
         return PostgresSnapshot(self.pool, self._stats.get)
 
     # -- writing ---------------------------------------------------------------------------
-    def _locked_state(self, conn: Connection[Any], wait_seconds: float) -> IndexState:
-        """Take the writers' row lock (one writer at a time, across hosts) and read the state."""
+    @staticmethod
+    def _lock_writers(conn: Connection[Any], wait_seconds: float) -> tuple[Any, ...]:
+        """Take the writers' row lock (one writer at a time, across hosts); returns the state row."""
         conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, int(wait_seconds * 1000))}ms",))
         try:
             row = conn.execute(f"SELECT {_STATE_COLUMNS} FROM index_state FOR UPDATE").fetchone()
         except psycopg.errors.LockNotAvailable:
             raise WriterBusy("another process is writing the index; try again when it has finished") from None
         assert row is not None
-        return _state(row)
+        return row
 
     @staticmethod
     def _copy(conn: Connection[Any], documents: list[tuple[Document, DocMatches]]) -> None:
@@ -360,7 +361,7 @@ class PostgresIndex(PassageIndex):
         """One transaction: committed (and so durable and visible to every host) on return."""
         put, delete = list(put), list(delete)
         with self.pool.connection() as conn, conn.transaction():
-            state = self._locked_state(conn, wait_seconds)
+            state = _state(self._lock_writers(conn, wait_seconds))
             matcher = matcher_for(glossary_from_text(state.glossary_text))
             delta = StatsDelta()
             ids = list(dict.fromkeys(delete + [d.id for d in put]))
@@ -421,7 +422,7 @@ class PostgresIndex(PassageIndex):
         matcher = matcher_for(glossary)
         checked = changed = 0
         with self.pool.connection() as conn, conn.transaction():
-            self._locked_state_or_none(conn, wait_seconds)
+            self._lock_writers(conn, wait_seconds)
             if key_sets is None:
                 docs = [r[0] for r in conn.execute("SELECT id FROM documents ORDER BY id").fetchall()]
             elif key_sets:
@@ -458,13 +459,6 @@ class PostgresIndex(PassageIndex):
                 self._recount_corpus(conn)
             self._bump(conn, glossary)
         return RematchReport(glossary.version, checked, changed, rebuilt=key_sets is None)
-
-    def _locked_state_or_none(self, conn: Connection[Any], wait_seconds: float) -> None:
-        conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, int(wait_seconds * 1000))}ms",))
-        try:
-            conn.execute("SELECT 1 FROM index_state FOR UPDATE")
-        except psycopg.errors.LockNotAvailable:
-            raise WriterBusy("another process is writing the index; try again when it has finished") from None
 
     @staticmethod
     def _recount_corpus(conn: Connection[Any]) -> None:

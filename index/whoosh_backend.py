@@ -566,10 +566,9 @@ assert set(_LIGHT_SORTS) == set(SORTS)
 class _Commit:
     """One whoosh writer over one generation, with the reads and count deltas a commit needs."""
 
-    def __init__(self, ix: Any, state: IndexState, glossary: Glossary):
+    def __init__(self, ix: Any, glossary: Glossary):
         self.ix = ix
         self.searcher = ix.searcher()
-        self.state = state
         self.matcher = matcher_for(glossary)
         self.writer = ix.writer(**WRITER_OPTIONS)
         self.delta = StatsDelta()
@@ -658,7 +657,7 @@ def _open_generation(path: Path) -> tuple[Any, IndexState]:
 
 def _write_into(gen: Path, put: Iterable[Document], delete: Iterable[str]) -> None:
     ix, state = _open_generation(gen)
-    commit = _Commit(ix, state, glossary_from_text(state.glossary_text))
+    commit = _Commit(ix, glossary_from_text(state.glossary_text))
     try:
         for doc_id in delete:
             commit.delete(doc_id)
@@ -868,7 +867,7 @@ class WhooshIndex(PassageIndex):
                 # Documents changed since the candidates were found: find them again under the lock.
                 with ix.searcher() as searcher:
                     candidates = WhooshSnapshot(searcher).candidate_documents(key_sets or [])
-            commit = _Commit(ix, now, glossary)
+            commit = _Commit(ix, glossary)
             changed = 0
             try:
                 for n, doc_id in enumerate(candidates, 1):
@@ -982,17 +981,15 @@ def upgrade(index_dir: str | Path, glossary: Glossary, procs: int = 1,
         ix = whoosh.index.open_dir(str(current))
         count = 0
         with ix.searcher() as searcher:
-            documents = list(WhooshSnapshot(searcher).document_ids())
 
-            def stored() -> Iterator[Document]:
+            def counted(doc: Document) -> None:
                 nonlocal count
-                for doc_id in documents:
-                    fields = searcher.document(doc=doc_id)
-                    if fields is not None:
-                        count += 1
-                        yield _stored_document(fields)
+                count += 1
+                if on_document:
+                    on_document(doc)
 
-            gen = _build_generation(root, stored(), glossary, procs, on_document, content_version=1)
+            gen = _build_generation(root, WhooshSnapshot(searcher).all_documents(), glossary, procs, counted,
+                                    content_version=1)
         ix.close()
         replace_symlink(root / CURRENT, gen.name)
         _remove_stale_generations(root)
