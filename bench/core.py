@@ -68,11 +68,13 @@ def timed_build(kind: str, corpus: Path, target: Path) -> dict[str, float]:
     Peak RSS of the process itself is VmHWM: ru_maxrss would carry over the benchmark's own
     high-water mark, since Linux keeps it across execve.
     """
-    code = (f"import sys, time, resource, json; sys.path.insert(0, {str(ROOT)!r}); from bench.core import build_{kind}; "
-            f"from pathlib import Path; t=time.perf_counter(); build_{kind}(Path({str(corpus)!r}), Path({str(target)!r})); "
-            "s=time.perf_counter()-t; hwm=[l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]; "
-            "print(json.dumps({'seconds': s, 'self_mb': int(hwm.split()[1])/1024, "
-            "'children_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024}))")
+    code = (
+        f"import sys, time, resource, json; sys.path.insert(0, {str(ROOT)!r}); from bench.core import build_{kind}; "
+        f"from pathlib import Path; t=time.perf_counter(); build_{kind}(Path({str(corpus)!r}), Path({str(target)!r})); "
+        "s=time.perf_counter()-t; hwm=[l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]; "
+        "print(json.dumps({'seconds': s, 'self_mb': int(hwm.split()[1])/1024, "
+        "'children_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024}))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -112,11 +114,18 @@ def measure_ours(ix: Path, glossary_path: Path, truth: set[tuple[str, str]]) -> 
         found = {(h.passage.id, t.id) for t in terms for h in store.all_hits(t)}
         recall, precision = score(found, truth)
         trends, cooc = tracking_latency(store, terms)
-    return {"warm_p50": percentile(warm, 0.5) * 1e3, "warm_p99": percentile(warm, 0.99) * 1e3,
-            "cold_p50": percentile(cold, 0.5) * 1e3, "cold_p99": percentile(cold, 0.99) * 1e3,
-            "recall": recall, "precision": precision,
-            "trend_p50": percentile(trends, 0.5) * 1e3, "trend_p99": percentile(trends, 0.99) * 1e3,
-            "cooc_p50": percentile(cooc, 0.5) * 1e3, "cooc_p99": percentile(cooc, 0.99) * 1e3}
+    return {
+        "warm_p50": percentile(warm, 0.5) * 1e3,
+        "warm_p99": percentile(warm, 0.99) * 1e3,
+        "cold_p50": percentile(cold, 0.5) * 1e3,
+        "cold_p99": percentile(cold, 0.99) * 1e3,
+        "recall": recall,
+        "precision": precision,
+        "trend_p50": percentile(trends, 0.5) * 1e3,
+        "trend_p99": percentile(trends, 0.99) * 1e3,
+        "cooc_p50": percentile(cooc, 0.5) * 1e3,
+        "cooc_p99": percentile(cooc, 0.99) * 1e3,
+    }
 
 
 def tracking_latency(store: Store, terms: list[Term], rounds: int = 1) -> tuple[list[float], list[float]]:
@@ -159,8 +168,12 @@ def measure_naive(ix: Path, glossary_path: Path, truth: set[tuple[str, str]]) ->
         times.append(time.perf_counter() - t)
     found = {(hit["pid"], term_id) for term_id, q in queries.items() for hit in searcher.search(q, limit=None)}
     recall, precision = score(found, truth)
-    return {"p50": percentile(times, 0.5) * 1e3, "p99": percentile(times, 0.99) * 1e3, "recall": recall,
-            "precision": precision}
+    return {
+        "p50": percentile(times, 0.5) * 1e3,
+        "p99": percentile(times, 0.99) * 1e3,
+        "recall": recall,
+        "precision": precision,
+    }
 
 
 def measure_annotate(corpus: Path, glossary_path: Path) -> dict[str, float]:
@@ -219,24 +232,36 @@ def run_size(size: int, glossary_path: Path) -> dict[str, object]:
         edit_ms = measure_edit(work / "ours", glossary_path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {"size": size, "mb": megabytes, "ours_build": ours_build, "naive_build": naive_build, "ours": ours,
-            "naive": naive, "annotate": annotate, "edit_ms": edit_ms}
+    return {
+        "size": size,
+        "mb": megabytes,
+        "ours_build": ours_build,
+        "naive_build": naive_build,
+        "ours": ours,
+        "naive": naive,
+        "annotate": annotate,
+        "edit_ms": edit_ms,
+    }
 
 
 def print_table(rows: list[dict[str, object]]) -> None:
-    print("\n| passages | corpus MB | build s (ours / naive) | build ratio | ours MB/s | ours passages/s "
-          "| peak RSS MB ours (main+workers) / naive | lookup first-20 p50/p99 ms warm | cold p50/p99 ms "
-          "| naive p50/p99 ms | warm p99 ratio (naive/ours) | recall / precision ours | recall / precision naive "
-          "| annotate MB/s en / ko | glossary edit → visible ms |")
+    print(
+        "\n| passages | corpus MB | build s (ours / naive) | build ratio | ours MB/s | ours passages/s "
+        "| peak RSS MB ours (main+workers) / naive | lookup first-20 p50/p99 ms warm | cold p50/p99 ms "
+        "| naive p50/p99 ms | warm p99 ratio (naive/ours) | recall / precision ours | recall / precision naive "
+        "| annotate MB/s en / ko | glossary edit → visible ms |"
+    )
     print("|" + "---|" * 15)
     for r in rows:
         ob, nb, o, n, a = r["ours_build"], r["naive_build"], r["ours"], r["naive"], r["annotate"]  # type: ignore[misc]
-        print(f"| {r['size']:,} | {r['mb']:.1f} | {ob['seconds']:.1f} / {nb['seconds']:.1f} | "
-              f"{nb['seconds'] / ob['seconds']:.2f}x | {r['mb'] / ob['seconds']:.2f} | {r['size'] / ob['seconds']:,.0f} | "
-              f"{ob['self_mb']:.0f}+{ob['children_mb']:.0f} / {nb['self_mb']:.0f} | {o['warm_p50']:.3f} / {o['warm_p99']:.3f} | "
-              f"{o['cold_p50']:.1f} / {o['cold_p99']:.1f} | {n['p50']:.2f} / {n['p99']:.2f} | {n['p99'] / o['warm_p99']:.0f}x | "
-              f"{o['recall']:.4f} / {o['precision']:.4f} | {n['recall']:.4f} / {n['precision']:.4f} | "
-              f"{a['en']:.1f} / {a['ko']:.2f} | {r['edit_ms']:.0f} |")
+        print(
+            f"| {r['size']:,} | {r['mb']:.1f} | {ob['seconds']:.1f} / {nb['seconds']:.1f} | "
+            f"{nb['seconds'] / ob['seconds']:.2f}x | {r['mb'] / ob['seconds']:.2f} | {r['size'] / ob['seconds']:,.0f} | "
+            f"{ob['self_mb']:.0f}+{ob['children_mb']:.0f} / {nb['self_mb']:.0f} | {o['warm_p50']:.3f} / {o['warm_p99']:.3f} | "
+            f"{o['cold_p50']:.1f} / {o['cold_p99']:.1f} | {n['p50']:.2f} / {n['p99']:.2f} | {n['p99'] / o['warm_p99']:.0f}x | "
+            f"{o['recall']:.4f} / {o['precision']:.4f} | {n['recall']:.4f} / {n['precision']:.4f} | "
+            f"{a['en']:.1f} / {a['ko']:.2f} | {r['edit_ms']:.0f} |"
+        )
 
 
 def main() -> None:
@@ -253,7 +278,9 @@ def main() -> None:
     print("\n| passages | trend (month) p50 / p99 ms | co-occurrence p50 / p99 ms |\n|---|---|---|")
     for r in rows:
         o = r["ours"]  # type: ignore[index]
-        print(f"| {r['size']:,} | {o['trend_p50']:.1f} / {o['trend_p99']:.1f} | {o['cooc_p50']:.1f} / {o['cooc_p99']:.1f} |")
+        print(
+            f"| {r['size']:,} | {o['trend_p50']:.1f} / {o['trend_p99']:.1f} | {o['cooc_p50']:.1f} / {o['cooc_p99']:.1f} |"
+        )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

@@ -44,10 +44,20 @@ def free_port() -> int:
 
 def start(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    full = {**os.environ, **env, "GLOSSARY_SERVICE_BIND": f"127.0.0.1:{port}", "GLOSSARY_SERVICE_WORKERS": "2",
-            "GLOSSARY_SERVICE_LOG_LEVEL": "warning"}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "service" / "gunicorn_conf.py"), app],
-                               cwd=ROOT, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    full = {
+        **os.environ,
+        **env,
+        "GLOSSARY_SERVICE_BIND": f"127.0.0.1:{port}",
+        "GLOSSARY_SERVICE_WORKERS": "2",
+        "GLOSSARY_SERVICE_LOG_LEVEL": "warning",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "service" / "gunicorn_conf.py"), app],
+        cwd=ROOT,
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):  # bounded: about a minute
         try:
@@ -73,8 +83,12 @@ def wrk(url: str, seconds: int, script: Path | None = None, connections: int = 1
         return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-            "p50": ms("50%"), "p99": ms("99%"), "errors": float(errors.group(1)) if errors else 0.0}
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50": ms("50%"),
+        "p99": ms("99%"),
+        "errors": float(errors.group(1)) if errors else 0.0,
+    }
 
 
 def annotate_script() -> Path:
@@ -93,8 +107,11 @@ def make_annotate_text(corpus: Path) -> None:
 
 
 def measure(url: str, seconds: int) -> dict[str, dict[str, float]]:
-    endpoints = {"passages": f"{url}/api/terms/digital-twin/passages", "suggest": f"{url}/api/suggest?q=dig",
-                 "lookup": f"{url}/api/lookup?label=AI%20factories"}
+    endpoints = {
+        "passages": f"{url}/api/terms/digital-twin/passages",
+        "suggest": f"{url}/api/suggest?q=dig",
+        "lookup": f"{url}/api/lookup?label=AI%20factories",
+    }
     for target in endpoints.values():
         requests.get(target, timeout=120)  # warm the term caches, as a running service has them
     found = {name: wrk(target, seconds) for name, target in endpoints.items()}
@@ -123,8 +140,11 @@ def main() -> None:
     finally:
         hello.terminate()
         hello.wait()
-    env = {"GLOSSARY_SERVICE_GLOSSARY_PATH": str(ROOT / "glossary.yaml"), "GLOSSARY_SERVICE_CORPUS_DIR": str(corpus),
-           "GLOSSARY_SERVICE_INDEX_DIR": str(work / "index")}
+    env = {
+        "GLOSSARY_SERVICE_GLOSSARY_PATH": str(ROOT / "glossary.yaml"),
+        "GLOSSARY_SERVICE_CORPUS_DIR": str(corpus),
+        "GLOSSARY_SERVICE_INDEX_DIR": str(work / "index"),
+    }
     t = time.perf_counter()
     rebuild(work / "index", read_corpus(corpus), load_glossary(ROOT / "glossary.yaml"), procs=2)
     loads["whoosh"] = time.perf_counter() - t
@@ -151,23 +171,34 @@ def main() -> None:
                 service.terminate()
                 service.wait()
             if backend == "whoosh":  # without the response cache: every request runs the view
-                service, url = start("service:create_app()", {**backend_env, "GLOSSARY_SERVICE_RESPONSE_CACHE_SIZE": "0"})
+                service, url = start(
+                    "service:create_app()", {**backend_env, "GLOSSARY_SERVICE_RESPONSE_CACHE_SIZE": "0"}
+                )
                 try:
                     for name in ("passages", "suggest"):
-                        target = {"passages": f"{url}/api/terms/digital-twin/passages",
-                                  "suggest": f"{url}/api/suggest?q=dig"}[name]
+                        target = {
+                            "passages": f"{url}/api/terms/digital-twin/passages",
+                            "suggest": f"{url}/api/suggest?q=dig",
+                        }[name]
                         requests.get(target, timeout=120)
                         rows.append(("whoosh (no response cache)", name, wrk(target, args.seconds)))
                 finally:
                     service.terminate()
                     service.wait()
             if backend == "whoosh":  # the alternative worker class, for the record in gunicorn_conf.py
-                service, url = start("service:create_app()", {**backend_env, "GLOSSARY_SERVICE_WORKER_CLASS": "gthread",
-                                                               "GLOSSARY_SERVICE_THREADS": "4"})
+                service, url = start(
+                    "service:create_app()",
+                    {**backend_env, "GLOSSARY_SERVICE_WORKER_CLASS": "gthread", "GLOSSARY_SERVICE_THREADS": "4"},
+                )
                 try:
                     requests.get(f"{url}/api/terms/digital-twin/passages", timeout=120)
-                    rows.append(("whoosh (gthread 2x4)", "passages",
-                                 wrk(f"{url}/api/terms/digital-twin/passages", args.seconds)))
+                    rows.append(
+                        (
+                            "whoosh (gthread 2x4)",
+                            "passages",
+                            wrk(f"{url}/api/terms/digital-twin/passages", args.seconds),
+                        )
+                    )
                 finally:
                     service.terminate()
                     service.wait()
@@ -179,12 +210,16 @@ def main() -> None:
     print(f"\n{args.passages:,} passages ({megabytes:.1f} MB); gunicorn sync x2; wrk -t2 -c16 -d{args.seconds}s\n")
     print("| backend | endpoint | req/s | ratio to ceiling | p50 ms | p99 ms | non-2xx | MB/s |")
     print("|---|---|---|---|---|---|---|---|")
-    print(f"| - | hello-JSON ceiling | {ceiling['rps']:,.0f} | 1.00 | {ceiling['p50']:.2f} | {ceiling['p99']:.2f} | "
-          f"{ceiling['errors']:.0f} | |")
+    print(
+        f"| - | hello-JSON ceiling | {ceiling['rps']:,.0f} | 1.00 | {ceiling['p50']:.2f} | {ceiling['p99']:.2f} | "
+        f"{ceiling['errors']:.0f} | |"
+    )
     for backend, name, f in rows:
         mbps = f"{f['mbps']:.1f}" if "mbps" in f else ""
-        print(f"| {backend} | {name} | {f['rps']:,.0f} | {f['rps'] / ceiling['rps']:.2f} | {f['p50']:.2f} | "
-              f"{f['p99']:.2f} | {f['errors']:.0f} | {mbps} |")
+        print(
+            f"| {backend} | {name} | {f['rps']:,.0f} | {f['rps'] / ceiling['rps']:.2f} | {f['p50']:.2f} | "
+            f"{f['p99']:.2f} | {f['errors']:.0f} | {mbps} |"
+        )
     print("\n| corpus load | seconds | MB/s | ratio to whoosh build |\n|---|---|---|---|")
     for backend, seconds in loads.items():
         print(f"| {backend} | {seconds:.1f} | {megabytes / seconds:.2f} | {loads['whoosh'] / seconds:.2f} |")

@@ -62,8 +62,12 @@ def memory_of(pid: int) -> dict[str, float]:
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
         name, value = line.split(":", 1)
         fields[name] = int(value.split()[0]) / 1024
-    return {"rss": fields["Rss"], "pss": fields["Pss"], "heap": fields["Private_Dirty"],
-            "files": fields["Rss"] - fields["Anonymous"]}
+    return {
+        "rss": fields["Rss"],
+        "pss": fields["Pss"],
+        "heap": fields["Private_Dirty"],
+        "files": fields["Rss"] - fields["Anonymous"],
+    }
 
 
 def serving_workers(url: str) -> set[int]:
@@ -98,9 +102,12 @@ def during_writes(url: str, terms: list[str], seconds: float) -> dict[str, float
         n = 0
         while not stop.wait(1.0):
             n += 1
-            r = requests.put(f"{url}/api/documents/bench/live-{n}", timeout=60,
-                             headers={"Authorization": f"Bearer {TOKEN}"},
-                             json={"text": f"A digital twin and a GPU cluster, write {n}.", "date": "2026-01-01"})
+            r = requests.put(
+                f"{url}/api/documents/bench/live-{n}",
+                timeout=60,
+                headers={"Authorization": f"Bearer {TOKEN}"},
+                json={"text": f"A digital twin and a GPU cluster, write {n}.", "date": "2026-01-01"},
+            )
             written.append(r.status_code)
 
     thread = threading.Thread(target=writer)
@@ -129,15 +136,22 @@ def in_process(index: PassageIndex, truth: set[tuple[str, str]]) -> dict[str, fl
         found = {(h.passage.id, t.id) for t in terms for h in store.all_hits(t) if h.passage.id in planted}
         recall, precision = score(found, truth)
         trends, cooc = tracking_latency(store, terms, rounds=5)
-    return {"recall": recall, "precision": precision, "trend_p99": percentile(trends, 0.99) * 1e3,
-            "cooc_p99": percentile(cooc, 0.99) * 1e3, "trend_p50": statistics.median(trends) * 1e3,
-            "cooc_p50": statistics.median(cooc) * 1e3}
+    return {
+        "recall": recall,
+        "precision": precision,
+        "trend_p99": percentile(trends, 0.99) * 1e3,
+        "cooc_p99": percentile(cooc, 0.99) * 1e3,
+        "trend_p50": statistics.median(trends) * 1e3,
+        "cooc_p50": statistics.median(cooc) * 1e3,
+    }
 
 
 def glossary_edit(index: PassageIndex, megabytes: float, full: bool) -> dict[str, float]:
     """One alias added: seconds until a new snapshot's lookups show it; then a full re-match."""
     base = GLOSSARY.read_text()
-    edited = parse_glossary(base.replace("    aliases: [AI sovereignty]", f"    aliases: [AI sovereignty, {FUTURE_ALIAS}]"))
+    edited = parse_glossary(
+        base.replace("    aliases: [AI sovereignty]", f"    aliases: [AI sovereignty, {FUTURE_ALIAS}]")
+    )
     with index.snapshot() as snap:
         before = Store(snap).usage(Store(snap).term("sovereign-ai")).passages
     t = time.perf_counter()
@@ -146,8 +160,13 @@ def glossary_edit(index: PassageIndex, megabytes: float, full: bool) -> dict[str
         after = Store(snap).usage(Store(snap).term("sovereign-ai")).passages
     edit_seconds = time.perf_counter() - t
     assert after > before, "the edit did not show"
-    found = {"edit_s": edit_seconds, "checked": report.documents_checked, "changed": report.documents_changed,
-             "full_s": float("nan"), "full_mbps": float("nan")}
+    found = {
+        "edit_s": edit_seconds,
+        "checked": report.documents_checked,
+        "changed": report.documents_changed,
+        "full_s": float("nan"),
+        "full_mbps": float("nan"),
+    }
     if full:
         t = time.perf_counter()
         index.rematch(parse_glossary(base), wait_seconds=600, everything=True)
@@ -157,21 +176,25 @@ def glossary_edit(index: PassageIndex, megabytes: float, full: bool) -> dict[str
 
 
 def build_pg(url: str, corpus: Path) -> dict[str, float]:
-    code = (f"import sys, time, json, resource; sys.path.insert(0, {str(ROOT)!r}); "
-            "from index.postgres_backend import PostgresIndex; from index.corpus import read_corpus; "
-            "from index.glossary import load_glossary; "
-            f"ix = PostgresIndex({url!r}); t = time.perf_counter(); "
-            f"ix.replace_all(read_corpus({str(corpus)!r}), load_glossary({str(GLOSSARY)!r})); s = time.perf_counter() - t; "
-            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]; "
-            "print(json.dumps({'seconds': s, 'self_mb': int(hwm.split()[1]) / 1024, 'children_mb': 0}))")
+    code = (
+        f"import sys, time, json, resource; sys.path.insert(0, {str(ROOT)!r}); "
+        "from index.postgres_backend import PostgresIndex; from index.corpus import read_corpus; "
+        "from index.glossary import load_glossary; "
+        f"ix = PostgresIndex({url!r}); t = time.perf_counter(); "
+        f"ix.replace_all(read_corpus({str(corpus)!r}), load_glossary({str(GLOSSARY)!r})); s = time.perf_counter() - t; "
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]; "
+        "print(json.dumps({'seconds': s, 'self_mb': int(hwm.split()[1]) / 1024, 'children_mb': 0}))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def serve_and_measure(env: dict[str, str], terms: list[str], seconds: int, instances: int = 1) -> dict[str, Any]:
     env = {**env, "GLOSSARY_SERVICE_RESPONSE_CACHE_SIZE": "0", "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN}
-    started = [start("service:create_app()", {**env, "GLOSSARY_SERVICE_WORKERS": str(2 // instances)})
-               for _ in range(instances)]
+    started = [
+        start("service:create_app()", {**env, "GLOSSARY_SERVICE_WORKERS": str(2 // instances)})
+        for _ in range(instances)
+    ]
     try:
         url = started[0][1]
         first = first_requests(url, terms)
@@ -181,14 +204,20 @@ def serve_and_measure(env: dict[str, str], terms: list[str], seconds: int, insta
             load = wrk(url + target, seconds)
         else:  # one wrk per instance, at once; the sum is the deployment's throughput
             results: list[dict[str, float]] = []
-            threads = [threading.Thread(target=lambda u=u: results.append(wrk(u + target, seconds, connections=8)))
-                       for _, u in started]
+            threads = [
+                threading.Thread(target=lambda u=u: results.append(wrk(u + target, seconds, connections=8)))
+                for _, u in started
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
-            load = {"rps": sum(r["rps"] for r in results), "p50": max(r["p50"] for r in results),
-                    "p99": max(r["p99"] for r in results), "errors": sum(r["errors"] for r in results)}
+            load = {
+                "rps": sum(r["rps"] for r in results),
+                "p50": max(r["p50"] for r in results),
+                "p99": max(r["p99"] for r in results),
+                "errors": sum(r["errors"] for r in results),
+            }
         memory = [memory_of(pid) for _, u in started for pid in serving_workers(u)]
         return {"first": first, "writes": writes, "load": load, "memory": memory}
     finally:
@@ -197,8 +226,9 @@ def serve_and_measure(env: dict[str, str], terms: list[str], seconds: int, insta
             process.wait(timeout=30)
 
 
-def run_size(size: int, backends: list[str], naive_max: int, rematch_max: int, seconds: int,
-             pg: PostgresServer | None) -> dict[str, Any]:
+def run_size(
+    size: int, backends: list[str], naive_max: int, rematch_max: int, seconds: int, pg: PostgresServer | None
+) -> dict[str, Any]:
     corpus = OUT / f"corpus-{size}"
     if not corpus.is_dir():
         generate(load_glossary(GLOSSARY), size, corpus)
@@ -230,7 +260,9 @@ def run_size(size: int, backends: list[str], naive_max: int, rematch_max: int, s
 
                 index = PostgresIndex(url)
                 instances = 2
-            env.update({"GLOSSARY_SERVICE_GLOSSARY_PATH": str(glossary), "GLOSSARY_SERVICE_CORPUS_DIR": str(work / "docs")})
+            env.update(
+                {"GLOSSARY_SERVICE_GLOSSARY_PATH": str(glossary), "GLOSSARY_SERVICE_CORPUS_DIR": str(work / "docs")}
+            )
             served = serve_and_measure(env, terms, seconds, instances)
             measured = in_process(index, truth)
             edit = glossary_edit(index, megabytes, full=size <= rematch_max)
@@ -252,11 +284,15 @@ def hello_ceiling(seconds: int) -> dict[str, float]:
 
 
 def print_tables(rows: list[dict[str, Any]], ceiling: dict[str, float]) -> None:
-    print(f"\nhello-JSON ceiling (gunicorn sync x2, wrk -t2 -c16): {ceiling['rps']:,.0f} req/s, p99 {ceiling['p99']:.2f} ms")
-    print("\n| passages | corpus MB | backend | build s (naive) | build MB/s ours / naive | ratio | peak build MB ours / naive "
-          "| first request ms | first-page p50 / p99 ms (from start) | p99 with 1 write/s | page req/s (x ceiling) "
-          "| worker RSS / PSS / own heap / mapped index files MB | trend p99 ms | cooc p99 ms | edit visible s (docs checked) | full re-match MB/s "
-          "| recall / precision |")
+    print(
+        f"\nhello-JSON ceiling (gunicorn sync x2, wrk -t2 -c16): {ceiling['rps']:,.0f} req/s, p99 {ceiling['p99']:.2f} ms"
+    )
+    print(
+        "\n| passages | corpus MB | backend | build s (naive) | build MB/s ours / naive | ratio | peak build MB ours / naive "
+        "| first request ms | first-page p50 / p99 ms (from start) | p99 with 1 write/s | page req/s (x ceiling) "
+        "| worker RSS / PSS / own heap / mapped index files MB | trend p99 ms | cooc p99 ms | edit visible s (docs checked) | full re-match MB/s "
+        "| recall / precision |"
+    )
     print("|" + "---|" * 17)
     for r in rows:
         naive = r.get("naive_build")
@@ -273,16 +309,30 @@ def print_tables(rows: list[dict[str, Any]], ceiling: dict[str, float]) -> None:
             heap = max(m["heap"] for m in mem)
             full = "—" if b["full_mbps"] != b["full_mbps"] else f"{b['full_mbps']:.2f}"  # NaN: not timed
             files = max(m["files"] for m in mem)
-            print(f"| {r['size']:,} | {r['mb']:.0f} | {backend} | {build['seconds']:.1f} ({naive['seconds']:.1f}) "
-                  if naive else f"| {r['size']:,} | {r['mb']:.0f} | {backend} | {build['seconds']:.1f} (—) ", end="")
-            print(f"| {ours_mbps:.2f} / {naive_mbps:.2f} | {ours_mbps / naive_mbps:.2f}x " if naive_mbps else
-                  f"| {ours_mbps:.2f} / — | — ", end="")
-            print(f"| {build['self_mb'] + build['children_mb']:.0f} / {naive['self_mb']:.0f} " if naive else
-                  f"| {build['self_mb'] + build['children_mb']:.0f} / — ", end="")
-            print(f"| {b['first']['first_ms']:.1f} | {b['first']['p50']:.2f} / {b['first']['p99']:.2f} "
-                  f"| {b['writes']['p99']:.2f} | {b['load']['rps']:,.0f} ({b['load']['rps'] / ceiling['rps']:.2f}) "
-                  f"| {rss:.0f} / {pss:.0f} / {heap:.0f} / {files:.0f} | {b['trend_p99']:.1f} | {b['cooc_p99']:.1f} "
-                  f"| {b['edit_s']:.2f} ({b['checked']:,}) | {full} | {b['recall']:.4f} / {b['precision']:.4f} |")
+            print(
+                f"| {r['size']:,} | {r['mb']:.0f} | {backend} | {build['seconds']:.1f} ({naive['seconds']:.1f}) "
+                if naive
+                else f"| {r['size']:,} | {r['mb']:.0f} | {backend} | {build['seconds']:.1f} (—) ",
+                end="",
+            )
+            print(
+                f"| {ours_mbps:.2f} / {naive_mbps:.2f} | {ours_mbps / naive_mbps:.2f}x "
+                if naive_mbps
+                else f"| {ours_mbps:.2f} / — | — ",
+                end="",
+            )
+            print(
+                f"| {build['self_mb'] + build['children_mb']:.0f} / {naive['self_mb']:.0f} "
+                if naive
+                else f"| {build['self_mb'] + build['children_mb']:.0f} / — ",
+                end="",
+            )
+            print(
+                f"| {b['first']['first_ms']:.1f} | {b['first']['p50']:.2f} / {b['first']['p99']:.2f} "
+                f"| {b['writes']['p99']:.2f} | {b['load']['rps']:,.0f} ({b['load']['rps'] / ceiling['rps']:.2f}) "
+                f"| {rss:.0f} / {pss:.0f} / {heap:.0f} / {files:.0f} | {b['trend_p99']:.1f} | {b['cooc_p99']:.1f} "
+                f"| {b['edit_s']:.2f} ({b['checked']:,}) | {full} | {b['recall']:.4f} / {b['precision']:.4f} |"
+            )
 
 
 def main() -> None:
@@ -295,7 +345,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
     backends = args.backends.split(",")
-    pg = PostgresServer(__import__("bench.load", fromlist=["free_port"]).free_port()) if "postgresql" in backends else None
+    pg = (
+        PostgresServer(__import__("bench.load", fromlist=["free_port"]).free_port())
+        if "postgresql" in backends
+        else None
+    )
     try:
         ceiling = hello_ceiling(args.seconds)
         rows = []

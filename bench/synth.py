@@ -29,11 +29,27 @@ analyst engineer factory site cloud storage memory server rack cooling building 
 operator vendor startup investor ministry agency sector export import price cost growth quarter
 strong early late small large long short better major local national public private global open
 build run train deploy sign fund expand buy sell grow plan launch test measure share announce""".split()
-LOOKALIKES = ["twinning", "factorial", "GPUDirect", "sovereignty", "Pythonic", "generator", "importer",
-              "physicality", "digitally", "LLMOps", "HBMX", "roboticsy", "hubris", "factorials"]
+LOOKALIKES = [
+    "twinning",
+    "factorial",
+    "GPUDirect",
+    "sovereignty",
+    "Pythonic",
+    "generator",
+    "importer",
+    "physicality",
+    "digitally",
+    "LLMOps",
+    "HBMX",
+    "roboticsy",
+    "hubris",
+    "factorials",
+]
 # Not a label yet: the glossary-edit benchmark adds it as an alias and times until it shows.
 FUTURE_ALIAS = "sovereign compute stack"
-KO_FILLER = "정부 기업 계획 발표 투자 시장 기술 산업 연구 개발 공장 도시 데이터 모델 서비스 센터 전략 협력 확대 지원".split()
+KO_FILLER = (
+    "정부 기업 계획 발표 투자 시장 기술 산업 연구 개발 공장 도시 데이터 모델 서비스 센터 전략 협력 확대 지원".split()
+)
 KO_PARTICLES = ["을", "를", "이", "가", "은", "는", "의", "에", "에서", "으로", "로", "와", "과", "도", "만", ""]
 KO_LOOKALIKES = ["디지털 트윈스", "엘지트윈스가", "AI 팩토리아", "소버린국채"]
 
@@ -58,8 +74,9 @@ def _surface_forms(glossary: Glossary) -> dict[str, tuple[list[str], list[str]]]
     return out
 
 
-def generate(glossary: Glossary, passages: int, out: Path, seed: int = 7, korean_share: float = 0.1,
-             per_document: int = 10) -> dict[str, object]:
+def generate(
+    glossary: Glossary, passages: int, out: Path, seed: int = 7, korean_share: float = 0.1, per_document: int = 10
+) -> dict[str, object]:
     """Write the corpus and truth.jsonl; returns a summary."""
     rng = random.Random(seed)
     forms = _surface_forms(glossary)
@@ -96,7 +113,11 @@ def generate(glossary: Glossary, passages: int, out: Path, seed: int = 7, korean
             paragraphs.append(text)
             planted += len(terms_here)
             truth_lines.append(json.dumps({"passage": f"{doc_id}:{ordinal}", "terms": sorted(terms_here)}))
-        body = f"---\ntitle: Synthetic {doc_id}\ndate: {date}\nlang: {'ko' if korean else 'en'}\n---\n" + "\n\n".join(paragraphs) + "\n"
+        body = (
+            f"---\ntitle: Synthetic {doc_id}\ndate: {date}\nlang: {'ko' if korean else 'en'}\n---\n"
+            + "\n\n".join(paragraphs)
+            + "\n"
+        )
         (out / f"{doc_id}.md").write_text(body, encoding="utf-8")
         total_bytes += len(body.encode())
         documents += 1

@@ -8,7 +8,13 @@ deployment does not load the database driver.
 from index.backend import Hit, IndexCounts, IndexState, PassageIndex, Snapshot, StoredPassage
 from index.corpus import Document, Passage, parse_document, read_corpus, validate_document_id
 from index.errors import (
-    DocumentError, GlossaryInvalid, GlossaryServiceError, IndexOutdated, NotFound, Problem, WriterBusy,
+    DocumentError,
+    GlossaryInvalid,
+    GlossaryServiceError,
+    IndexOutdated,
+    NotFound,
+    Problem,
+    WriterBusy,
 )
 from index.glossary import Glossary, Label, Term, load_glossary, parse_glossary
 from index.library import Library
@@ -20,9 +26,40 @@ from index.whoosh_backend import IndexMissing, WhooshIndex, index_exists, rebuil
 from index.writer import BackgroundWriter
 
 __all__ = [
-    "BackgroundWriter", "Document", "DocumentError", "Glossary", "GlossaryInvalid", "GlossaryServiceError", "Hit",
-    "IndexCounts", "IndexMissing", "IndexOutdated", "IndexState", "Label", "Library", "LiveGlossary", "Match",
-    "Matcher", "NotFound", "Passage", "PassageFilter", "PassageIndex", "Problem", "Snapshot", "Store",
-    "StoredPassage", "Term", "TermStats", "WhooshIndex", "WriterBusy", "index_exists", "load_glossary",
-    "match_terms", "parse_document", "parse_glossary", "read_corpus", "rebuild", "validate_document_id",
+    "BackgroundWriter",
+    "Document",
+    "DocumentError",
+    "Glossary",
+    "GlossaryInvalid",
+    "GlossaryServiceError",
+    "Hit",
+    "IndexCounts",
+    "IndexMissing",
+    "IndexOutdated",
+    "IndexState",
+    "Label",
+    "Library",
+    "LiveGlossary",
+    "Match",
+    "Matcher",
+    "NotFound",
+    "Passage",
+    "PassageFilter",
+    "PassageIndex",
+    "Problem",
+    "Snapshot",
+    "Store",
+    "StoredPassage",
+    "Term",
+    "TermStats",
+    "WhooshIndex",
+    "WriterBusy",
+    "index_exists",
+    "load_glossary",
+    "match_terms",
+    "parse_document",
+    "parse_glossary",
+    "read_corpus",
+    "rebuild",
+    "validate_document_id",
 ]

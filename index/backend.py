@@ -77,14 +77,23 @@ class IndexState:
     content_version: int  # bumped by every document write and re-match, not by derived data
 
     def as_json(self) -> dict[str, Any]:
-        return {"glossary_text": self.glossary_text, "glossary_version": self.glossary_version,
-                "glossary_updated_at": self.glossary_updated_at, "matcher_version": self.matcher_version,
-                "content_version": self.content_version}
+        return {
+            "glossary_text": self.glossary_text,
+            "glossary_version": self.glossary_version,
+            "glossary_updated_at": self.glossary_updated_at,
+            "matcher_version": self.matcher_version,
+            "content_version": self.content_version,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IndexState:
-        return cls(data["glossary_text"], data["glossary_version"], float(data["glossary_updated_at"]),
-                   int(data["matcher_version"]), int(data["content_version"]))
+        return cls(
+            data["glossary_text"],
+            data["glossary_version"],
+            float(data["glossary_updated_at"]),
+            int(data["matcher_version"]),
+            int(data["content_version"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -106,8 +115,9 @@ class Snapshot(ABC):
         """The counts kept for a term (CORPUS: the whole corpus)."""
 
     @abstractmethod
-    def term_page(self, term_id: str, where: PassageFilter, sort: str, offset: int,
-                  limit: int) -> tuple[int, list[Hit]]:
+    def term_page(
+        self, term_id: str, where: PassageFilter, sort: str, offset: int, limit: int
+    ) -> tuple[int, list[Hit]]:
         """(total, one page of the term's passages) in the given order."""
 
     @abstractmethod
@@ -154,8 +164,11 @@ class Snapshot(ABC):
 
     def passages_per_date(self) -> dict[tuple[str, str, str | None], int]:
         """Passage counts of dated documents by (date, lang, source): the corpus size over time."""
-        return {(date, lang, source or None): n for (date, lang, source), (n, _) in
-                self.term_stats(CORPUS).groups.items() if date}
+        return {
+            (date, lang, source or None): n
+            for (date, lang, source), (n, _) in self.term_stats(CORPUS).groups.items()
+            if date
+        }
 
     def close(self) -> None:  # noqa: B027 - optional for snapshots without resources
         """Release what the snapshot pins."""
@@ -182,14 +195,16 @@ class PassageIndex(ABC):
         """Add or replace documents and delete others, postings included, in one durable commit."""
 
     @abstractmethod
-    def rematch(self, glossary: Glossary, progress: Progress | None = None, wait_seconds: float = 10.0,
-                everything: bool = False) -> RematchReport:
+    def rematch(
+        self, glossary: Glossary, progress: Progress | None = None, wait_seconds: float = 10.0, everything: bool = False
+    ) -> RematchReport:
         """Store `glossary` with postings re-matched wherever the edit can change them
         (`everything`: re-match every document, as after a change of the matching rules)."""
 
     @abstractmethod
-    def replace_all(self, documents: Iterable[Document], glossary: Glossary,
-                    on_document: Callable[[Document], None] | None = None) -> int:
+    def replace_all(
+        self, documents: Iterable[Document], glossary: Glossary, on_document: Callable[[Document], None] | None = None
+    ) -> int:
         """Replace the whole corpus (a full build); returns the number of documents."""
 
     @abstractmethod

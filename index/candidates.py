@@ -24,7 +24,8 @@ from index.text import fold_label
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*(?:['’]s\b)?|\d+[A-Za-z]+[A-Za-z0-9]*")
 _SPLIT = re.compile(r"[.,;:!?()\[\]\"“”—–]|\s-\s|\n")
 
-STOP = frozenset("""
+STOP = frozenset(
+    """
 a about above after again against all also am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further had has
 have having he her here hers herself him himself his how i if in into is it its itself just me more
@@ -47,7 +48,8 @@ include includes included establish establishes establishing express expresses e
 face faces faced highlight highlights highlighted increase increases increased require requires required
 prioritize prioritizes prioritized controls enable enables enabled create creates created
 build builds develop develops co-develop supply supplies shares wished
-""".split())
+""".split()
+)
 # Word endings that mark verbs and adverbs in running text (past tense, -ly adverbs).
 _NOT_A_NOUN = re.compile(r"(?:ed|ly)$")
 
@@ -89,8 +91,9 @@ def _is_name(words: tuple[str, ...]) -> bool:
     return all(w[0].isupper() for w in words) and not all(w.isupper() for w in words)
 
 
-def find_candidates(passages: Iterable[StoredPassage], glossary: Glossary, limit: int = 50,
-                    examples: int = 3, min_passages: int = 1) -> list[Candidate]:
+def find_candidates(
+    passages: Iterable[StoredPassage], glossary: Glossary, limit: int = 50, examples: int = 3, min_passages: int = 1
+) -> list[Candidate]:
     """Rank recurring phrases that are not glossary labels (see the module docstring)."""
     known = {fold_label(form) for t in glossary.terms for lb in t.labels for form, _ in label_forms(lb)}
     vocabulary = {w for t in glossary.terms for lb in t.labels for w in fold_label(lb.text).split()}
@@ -126,7 +129,15 @@ def find_candidates(passages: Iterable[StoredPassage], glossary: Glossary, limit
         rise = (sum(1 for d in dated if middle and d > middle) / len(dated)) if dated else 0.5
         # Belonging to the field weighs most (squared), then how widely and how often it is used.
         score = math.sqrt(len(where)) * (1 + math.log(documents)) * (1 + domain) ** 2 * (0.5 + rise)
-        found.append(Candidate(spelled[key].most_common(1)[0][0], len(where), documents, round(rise, 3),
-                               round(score, 3), tuple(where[:examples])))
+        found.append(
+            Candidate(
+                spelled[key].most_common(1)[0][0],
+                len(where),
+                documents,
+                round(rise, 3),
+                round(score, 3),
+                tuple(where[:examples]),
+            )
+        )
     found.sort(key=lambda c: (-c.score, -c.passages, c.phrase))
     return found[:limit]

@@ -54,8 +54,14 @@ class Document:
     markdown: bool = True
 
     def meta(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "date": self.date, "source": self.source,
-                "url": self.url, "lang": self.lang}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "date": self.date,
+            "source": self.source,
+            "url": self.url,
+            "lang": self.lang,
+        }
 
 
 def passage_id(doc_id: str, ordinal: int) -> str:
@@ -115,7 +121,7 @@ def split_front_matter(raw: str) -> tuple[dict[str, Any], str]:
     unknown = sorted(set(map(str, data)) - set(META_FIELDS))
     if unknown:
         raise DocumentError(f"front matter: unknown field(s) {', '.join(unknown)}")
-    return data, raw[found.end():]
+    return data, raw[found.end() :]
 
 
 def paragraphs(body: str, markdown: bool = True) -> list[str]:
@@ -166,11 +172,16 @@ def parse_document(doc_id: str, raw: str, markdown: bool = True, meta: dict[str,
     lang = str(data.get("lang") or detect_lang(body))
     title = str(data.get("title") or "").strip() or _first_heading(body) or doc_id.rsplit("/", 1)[-1]
     return Document(
-        id=doc_id, body=raw, title=title, date=_normalise_date(data.get("date")),
+        id=doc_id,
+        body=raw,
+        title=title,
+        date=_normalise_date(data.get("date")),
         source=str(data["source"]) if data.get("source") else None,
-        url=str(data["url"]) if data.get("url") else None, lang=lang,
+        url=str(data["url"]) if data.get("url") else None,
+        lang=lang,
         passages=tuple(Passage(passage_id(doc_id, i), doc_id, i, t) for i, t in enumerate(texts, 1)),
-        checksum=checksum_of(raw), markdown=markdown,
+        checksum=checksum_of(raw),
+        markdown=markdown,
     )
 
 

@@ -29,8 +29,7 @@ class Problem:
         return f"{': '.join(parts)}: {self.message}"
 
     def as_dict(self) -> dict[str, object]:
-        return {"file": self.file, "line": self.line, "term": self.term,
-                "field": self.field, "message": self.message}
+        return {"file": self.file, "line": self.line, "term": self.term, "field": self.field, "message": self.message}
 
 
 class GlossaryInvalid(GlossaryServiceError):

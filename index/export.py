@@ -12,8 +12,21 @@ from rdflib.namespace import DCTERMS
 
 from index.glossary import Glossary, parse_glossary
 
-CSV_COLUMNS = ("id", "term", "status", "definition", "aliases", "hidden", "labels", "tags", "related",
-               "broader", "narrower", "replaced_by", "notes")
+CSV_COLUMNS = (
+    "id",
+    "term",
+    "status",
+    "definition",
+    "aliases",
+    "hidden",
+    "labels",
+    "tags",
+    "related",
+    "broader",
+    "narrower",
+    "replaced_by",
+    "notes",
+)
 LIST_SEPARATOR = " | "
 
 
@@ -26,10 +39,23 @@ def to_csv(glossary: Glossary) -> str:
         aliases = [lb.text for lb in t.labels if lb.lang == "en" and lb.kind == "alternative"]
         hidden = [lb.text for lb in t.labels if lb.kind == "hidden"]
         other = [f"{lb.lang}:{lb.text}" for lb in t.labels if lb.lang != "en" and lb.kind != "hidden"]
-        writer.writerow([t.id, t.term, t.status, t.definition, LIST_SEPARATOR.join(aliases), LIST_SEPARATOR.join(hidden),
-                         LIST_SEPARATOR.join(other), LIST_SEPARATOR.join(t.tags), LIST_SEPARATOR.join(t.related),
-                         LIST_SEPARATOR.join(t.broader), LIST_SEPARATOR.join(t.narrower), t.replaced_by or "",
-                         t.notes or ""])
+        writer.writerow(
+            [
+                t.id,
+                t.term,
+                t.status,
+                t.definition,
+                LIST_SEPARATOR.join(aliases),
+                LIST_SEPARATOR.join(hidden),
+                LIST_SEPARATOR.join(other),
+                LIST_SEPARATOR.join(t.tags),
+                LIST_SEPARATOR.join(t.related),
+                LIST_SEPARATOR.join(t.broader),
+                LIST_SEPARATOR.join(t.narrower),
+                t.replaced_by or "",
+                t.notes or "",
+            ]
+        )
     return out.getvalue()
 
 
@@ -49,7 +75,9 @@ def to_skos(glossary: Glossary, base_uri: str, syntax: str = "turtle") -> str:
         if t.notes:
             graph.add((concept, SKOS.note, Literal(t.notes, lang="en")))
         for label in t.labels:
-            predicate = {"preferred": SKOS.prefLabel, "alternative": SKOS.altLabel, "hidden": SKOS.hiddenLabel}[label.kind]
+            predicate = {"preferred": SKOS.prefLabel, "alternative": SKOS.altLabel, "hidden": SKOS.hiddenLabel}[
+                label.kind
+            ]
             graph.add((concept, predicate, Literal(label.text, lang=label.lang)))
         for relation, predicate in (("related", SKOS.related), ("broader", SKOS.broader), ("narrower", SKOS.narrower)):
             for other in getattr(t, relation):
@@ -127,6 +155,7 @@ def csv_import_diff(yaml_text: str, csv_text: str, path: str = "glossary.yaml") 
     """(new glossary text, unified diff); raises GlossaryInvalid if the result is invalid."""
     new_text = apply_csv(yaml_text, csv_text)
     parse_glossary(new_text, path)
-    diff = "".join(difflib.unified_diff(yaml_text.splitlines(True), new_text.splitlines(True),
-                                        f"a/{path}", f"b/{path}"))
+    diff = "".join(
+        difflib.unified_diff(yaml_text.splitlines(True), new_text.splitlines(True), f"a/{path}", f"b/{path}")
+    )
     return new_text, diff

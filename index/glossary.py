@@ -108,20 +108,28 @@ def _labels_of(data: dict[str, Any]) -> tuple[Label, ...]:
 
 def _label(entry: dict[str, Any], lang: str, kind: str) -> Label:
     default_status = "preferred" if kind == "preferred" else "admitted"
-    return Label(entry["label"].strip(), lang, kind, entry.get("status", default_status),
-                 entry.get("case_sensitive", False))
+    return Label(
+        entry["label"].strip(), lang, kind, entry.get("status", default_status), entry.get("case_sensitive", False)
+    )
 
 
 def _term_from(data: dict[str, Any], line: int | None) -> Term:
     return Term(
-        id=data["id"], term=data["term"].strip(), definition=data["definition"].strip(),
-        labels=_labels_of(data), notes=data.get("notes"),
+        id=data["id"],
+        term=data["term"].strip(),
+        definition=data["definition"].strip(),
+        labels=_labels_of(data),
+        notes=data.get("notes"),
         sources=tuple(Source(s["title"], s.get("url")) for s in data["sources"]),
-        related=tuple(data["related"]), broader=tuple(data["broader"]),
-        narrower=tuple(data["narrower"]), tags=tuple(data["tags"]), status=data["status"],
+        related=tuple(data["related"]),
+        broader=tuple(data["broader"]),
+        narrower=tuple(data["narrower"]),
+        tags=tuple(data["tags"]),
+        status=data["status"],
         replaced_by=data.get("replaced_by"),
         examples_match=tuple(data["examples"]["match"]),
-        examples_no_match=tuple(data["examples"]["no_match"]), line=line,
+        examples_no_match=tuple(data["examples"]["no_match"]),
+        line=line,
     )
 
 
@@ -153,8 +161,9 @@ def parse_glossary(text: str, path: str = "glossary.yaml", check_examples: bool 
         GlossaryFileSchema().load(data)
     except ValidationError as exc:
         for field_path, message in _flatten(exc.messages):
-            problems.append(Problem(path, line_of(root, field_path, key_line=True), None,
-                                    ".".join(map(str, field_path)), message))
+            problems.append(
+                Problem(path, line_of(root, field_path, key_line=True), None, ".".join(map(str, field_path)), message)
+            )
         raise GlossaryInvalid(problems) from None
     terms: list[Term] = []
     for index, raw in enumerate(data["terms"]):
@@ -169,8 +178,15 @@ def parse_glossary(text: str, path: str = "glossary.yaml", check_examples: bool 
         except ValidationError as exc:
             for field_path, message in _flatten(exc.messages):
                 where = term_path + field_path
-                problems.append(Problem(path, line_of(root, where, key_line=len(field_path) == 1),
-                                        term_id, ".".join(map(str, field_path)), message))
+                problems.append(
+                    Problem(
+                        path,
+                        line_of(root, where, key_line=len(field_path) == 1),
+                        term_id,
+                        ".".join(map(str, field_path)),
+                        message,
+                    )
+                )
             continue
         terms.append(_term_from(loaded, line_of(root, term_path)))
     problems.extend(_check_whole(terms, path, root, data["terms"]))
@@ -196,8 +212,9 @@ def _check_whole(terms: list[Term], path: str, root: Any, raw_terms: list[Any]) 
     seen_ids: dict[str, Term] = {}
     for term in terms:
         if term.id in seen_ids:
-            problems.append(Problem(path, term.line, term.id, "id",
-                                    f"duplicate id (first used on line {seen_ids[term.id].line})"))
+            problems.append(
+                Problem(path, term.line, term.id, "id", f"duplicate id (first used on line {seen_ids[term.id].line})")
+            )
         else:
             seen_ids[term.id] = term
     owner: dict[str, Term] = {}
@@ -206,20 +223,28 @@ def _check_whole(terms: list[Term], path: str, root: Any, raw_terms: list[Any]) 
             key = fold_label(label.text)
             other = owner.setdefault(key, term)
             if other is not term:
-                problems.append(Problem(path, term.line, term.id, "labels",
-                                        f"label {label.text!r} is also a label of term {other.id!r}"))
+                problems.append(
+                    Problem(
+                        path, term.line, term.id, "labels", f"label {label.text!r} is also a label of term {other.id!r}"
+                    )
+                )
     for term in terms:
         for field_name in ("related", "broader", "narrower"):
             for target in getattr(term, field_name):
                 if target not in seen_ids:
-                    problems.append(Problem(path, where(term, field_name), term.id, field_name,
-                                            f"unknown term id {target!r}"))
+                    problems.append(
+                        Problem(path, where(term, field_name), term.id, field_name, f"unknown term id {target!r}")
+                    )
                 elif target == term.id:
-                    problems.append(Problem(path, where(term, field_name), term.id, field_name,
-                                            "a term cannot point at itself"))
+                    problems.append(
+                        Problem(path, where(term, field_name), term.id, field_name, "a term cannot point at itself")
+                    )
         if term.replaced_by and term.replaced_by not in seen_ids:
-            problems.append(Problem(path, where(term, "replaced_by"), term.id, "replaced_by",
-                                    f"unknown term id {term.replaced_by!r}"))
+            problems.append(
+                Problem(
+                    path, where(term, "replaced_by"), term.id, "replaced_by", f"unknown term id {term.replaced_by!r}"
+                )
+            )
     return problems
 
 
@@ -232,13 +257,27 @@ def check_examples_of(glossary: Glossary) -> list[Problem]:
     for term in glossary.terms:
         for sentence in term.examples_match:
             if not any(m.term == term.id for m in matcher.match(sentence)):
-                problems.append(Problem(glossary.path, term.line, term.id, "examples.match",
-                                        f"sentence does not match the term: {sentence!r}"))
+                problems.append(
+                    Problem(
+                        glossary.path,
+                        term.line,
+                        term.id,
+                        "examples.match",
+                        f"sentence does not match the term: {sentence!r}",
+                    )
+                )
         for sentence in term.examples_no_match:
             found = [m for m in matcher.match(sentence) if m.term == term.id]
             if found:
-                problems.append(Problem(glossary.path, term.line, term.id, "examples.no_match",
-                                        f"sentence matches the term at {sentence[found[0].start:found[0].end]!r}: {sentence!r}"))
+                problems.append(
+                    Problem(
+                        glossary.path,
+                        term.line,
+                        term.id,
+                        "examples.no_match",
+                        f"sentence matches the term at {sentence[found[0].start : found[0].end]!r}: {sentence!r}",
+                    )
+                )
     return problems
 
 
@@ -254,7 +293,9 @@ def read_glossary_text(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise GlossaryInvalid([Problem(name, None, None, None, f"file is larger than the limit of {max_bytes} bytes")])
+            raise GlossaryInvalid(
+                [Problem(name, None, None, None, f"file is larger than the limit of {max_bytes} bytes")]
+            )
         raw = path.read_bytes()
     except OSError as exc:
         raise GlossaryInvalid([Problem(name, None, None, None, f"cannot read: {exc.strerror}")]) from None

@@ -37,8 +37,9 @@ class TermChange:
 
 def _git(path: Path, *args: str) -> str:
     try:
-        result = subprocess.run(["git", "-C", str(path.parent), *args], capture_output=True, text=True,
-                                timeout=GIT_TIMEOUT, check=False)
+        result = subprocess.run(
+            ["git", "-C", str(path.parent), *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise HistoryUnavailable(f"git is not available: {exc}") from None
     if result.returncode != 0:
@@ -108,8 +109,12 @@ def changes_since(path: str | Path, since: str) -> dict[str, list[str]]:
         old = _terms_at(path, sha, relative)
     data, _ = parse_yaml(path.read_text(encoding="utf-8"))
     new = {t["id"]: t for t in (data or {}).get("terms", []) if isinstance(t, dict) and "id" in t}
-    return {"added": sorted(set(new) - set(old)), "removed": sorted(set(old) - set(new)),
-            "changed": sorted(k for k in set(new) & set(old) if new[k] != old[k]), "base": [sha] if sha else []}
+    return {
+        "added": sorted(set(new) - set(old)),
+        "removed": sorted(set(old) - set(new)),
+        "changed": sorted(k for k in set(new) & set(old) if new[k] != old[k]),
+        "base": [sha] if sha else [],
+    }
 
 
 def _looks_like_date(text: str) -> bool:

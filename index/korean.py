@@ -19,13 +19,15 @@ from functools import lru_cache
 from typing import Any
 
 # Particles and copula endings that may follow a noun directly (and nothing else after them).
-PARTICLES = frozenset("""
+PARTICLES = frozenset(
+    """
 을 를 이 가 은 는 의 에 에서 에게 께 께서 한테 으로 로 와 과 도 만 까지 부터 보다 처럼 같이
 이나 나 이랑 랑 하고 이다 이며 이고 이었다 였다 입니다 이라는 라는 이란 란 인 으로서 로서
 으로써 로써 에는 에서는 으로는 로는 과의 와의 에서의 까지의 부터의 만의 조차 마저 뿐 이야 야
 이라고 라고 에도 에서도 으로도 로도 과도 와도 이든 든 이라도 라도 만큼 대로 이나마 께는 에게는
 이지만 지만 이자 이면 이라면 라면 이죠 죠 이에요 예요 이어서 여서 을까 를까 은커녕 는커녕
-""".split())
+""".split()
+)
 
 # Morphemes that carry meaning; the rest (particles, endings, suffixes) are grammar.
 _CONTENT_TAGS = ("NN", "NP", "NR", "SL", "SH", "SN", "XR", "VV", "VA", "MM", "MA")

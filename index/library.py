@@ -11,8 +11,16 @@ import yaml
 
 from index.backend import PassageIndex
 from index.corpus import (
-    DOCUMENT_SUFFIXES, META_FIELDS, Document, Skipped, checksum_of, corpus_files,
-    document_id_for, parse_document, read_text_file, validate_document_id,
+    DOCUMENT_SUFFIXES,
+    META_FIELDS,
+    Document,
+    Skipped,
+    checksum_of,
+    corpus_files,
+    document_id_for,
+    parse_document,
+    read_text_file,
+    validate_document_id,
 )
 from index.durable import exclusive_lock, fsync_dir, write_atomically
 from index.errors import DocumentError, NotFound

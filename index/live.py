@@ -68,8 +68,11 @@ class LiveGlossary:
             glossary = parse_glossary(read_glossary_text(self.path), str(self.path))
         except GlossaryInvalid as exc:
             if exc.problems != self.problems:
-                log.error("glossary edit rejected, keeping version %s:\n%s",
-                          self.current.version if self.current else "(none)", exc)
+                log.error(
+                    "glossary edit rejected, keeping version %s:\n%s",
+                    self.current.version if self.current else "(none)",
+                    exc,
+                )
             self.problems = exc.problems
             return
         self.problems = []

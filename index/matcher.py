@@ -45,8 +45,7 @@ class Match(NamedTuple):
     label_status: str
 
     def as_dict(self) -> dict[str, object]:
-        return {"term": self.term, "start": self.start, "end": self.end, "label": self.label,
-                "rule": self.rule}
+        return {"term": self.term, "start": self.start, "end": self.end, "label": self.label, "rule": self.rule}
 
 
 @dataclass(frozen=True)
@@ -137,8 +136,11 @@ class Matcher:
                     continue
             else:
                 form = forms[0]
-            hits.append(Match(form.term, o_start, o_end, form.label.text, _rule(surface, form),
-                              form.label.lang, form.label.status))
+            hits.append(
+                Match(
+                    form.term, o_start, o_end, form.label.text, _rule(surface, form), form.label.lang, form.label.status
+                )
+            )
         return _leftmost_longest(hits)
 
     def _edge_ok(self, ft: str, start: int, end: int) -> bool:

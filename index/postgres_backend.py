@@ -24,15 +24,30 @@ from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
 from index.backend import (
-    Hit, IndexState, PassageIndex, Progress, RematchReport, Snapshot, StoredPassage,
+    Hit,
+    IndexState,
+    PassageIndex,
+    Progress,
+    RematchReport,
+    Snapshot,
+    StoredPassage,
 )
 from index.corpus import Document, parse_document, passage_id
 from index.errors import IndexOutdated, WriterBusy
 from index.glossary import Glossary
 from index.matcher import Match
 from index.postings import (
-    CORPUS, MATCHER_VERSION, DocMatches, DocMeta, PassageFilter, StatsCache, StatsDelta, TermStats, match_document,
-    pack_matches, unpack_matches,
+    CORPUS,
+    MATCHER_VERSION,
+    DocMatches,
+    DocMeta,
+    PassageFilter,
+    StatsCache,
+    StatsDelta,
+    TermStats,
+    match_document,
+    pack_matches,
+    unpack_matches,
 )
 from index.text import index_keys
 from index.vocabulary import glossary_from_text, matcher_for, plan_edit
@@ -42,7 +57,9 @@ MIGRATION_LOCK = 74_201_117  # pg_advisory_lock key: one migrator at a time
 WRITER_LOCK = 74_201_118  # pg_advisory_lock key: the one background writer of a deployment
 _PASSAGE_COLUMNS = "p.doc, p.ordinal, p.text, d.title, d.date, d.lang, d.source"
 _POSTING_COLUMNS = "po.doc, po.ordinal, p.text, d.title, po.date, po.lang, po.source, po.term, po.matches"
-_POSTING_FROM = "postings po JOIN passages p ON p.doc = po.doc AND p.ordinal = po.ordinal JOIN documents d ON d.id = po.doc"
+_POSTING_FROM = (
+    "postings po JOIN passages p ON p.doc = po.doc AND p.ordinal = po.ordinal JOIN documents d ON d.id = po.doc"
+)
 _ORDER = {
     "newest": "po.date DESC NULLS LAST, po.doc, po.ordinal",
     "oldest": "po.date ASC NULLS LAST, po.doc, po.ordinal",
@@ -66,8 +83,10 @@ def migrate(conn: Connection[Any]) -> list[str]:
     applied = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (number integer PRIMARY KEY, name text NOT NULL, "
-                     "applied_at timestamptz NOT NULL DEFAULT now())")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (number integer PRIMARY KEY, name text NOT NULL, "
+            "applied_at timestamptz NOT NULL DEFAULT now())"
+        )
         done = {row[0] for row in conn.execute("SELECT number FROM schema_migrations")}
         for number, name, text in migrations():
             if number not in done:
@@ -93,8 +112,10 @@ def _hit(row: tuple[Any, ...]) -> Hit:
 def _state(row: tuple[Any, ...]) -> IndexState:
     _, text, version, updated_at, matcher_version, content_version = row
     if text is None:
-        raise IndexOutdated("the database holds no term postings yet (made by an older release); "
-                            "run `glossary upgrade --database URL` to match its documents")
+        raise IndexOutdated(
+            "the database holds no term postings yet (made by an older release); "
+            "run `glossary upgrade --database URL` to match its documents"
+        )
     return IndexState(text, version, float(updated_at), int(matcher_version), int(content_version))
 
 
@@ -139,8 +160,13 @@ class PostgresSnapshot(Snapshot):
     def _filters(where: PassageFilter) -> tuple[list[sql.Composable], list[Any]]:
         parts: list[sql.Composable] = []
         params: list[Any] = []
-        for column, op, value in (("doc", "=", where.doc), ("date", ">=", where.since), ("date", "<=", where.until),
-                                  ("lang", "=", where.lang), ("source", "=", where.source)):
+        for column, op, value in (
+            ("doc", "=", where.doc),
+            ("date", ">=", where.since),
+            ("date", "<=", where.until),
+            ("lang", "=", where.lang),
+            ("source", "=", where.source),
+        ):
             if value:
                 parts.append(sql.SQL(f"po.{column} {op} %s"))
                 params.append(value)
@@ -150,16 +176,23 @@ class PostgresSnapshot(Snapshot):
         parts, params = self._filters(where)
         return sql.SQL(" AND ").join([sql.SQL("po.term = %s"), *parts]), [term_id, *params]
 
-    def term_page(self, term_id: str, where: PassageFilter, sort: str, offset: int,
-                  limit: int) -> tuple[int, list[Hit]]:
+    def term_page(
+        self, term_id: str, where: PassageFilter, sort: str, offset: int, limit: int
+    ) -> tuple[int, list[Hit]]:
         condition, params = self._where(term_id, where)
         if where.doc:
             total = self._rows(sql.SQL("SELECT count(*) FROM postings po WHERE ") + condition, params)[0][0]
         else:
-            total = sum(n for (date, lang, source), (n, _) in self.term_stats(term_id).groups.items()
-                        if where.accepts_group(date, lang, source))
-        query = (sql.SQL(f"SELECT {_POSTING_COLUMNS} FROM {_POSTING_FROM} WHERE ") + condition
-                 + sql.SQL(f" ORDER BY {_ORDER[sort]} LIMIT %s OFFSET %s"))
+            total = sum(
+                n
+                for (date, lang, source), (n, _) in self.term_stats(term_id).groups.items()
+                if where.accepts_group(date, lang, source)
+            )
+        query = (
+            sql.SQL(f"SELECT {_POSTING_COLUMNS} FROM {_POSTING_FROM} WHERE ")
+            + condition
+            + sql.SQL(f" ORDER BY {_ORDER[sort]} LIMIT %s OFFSET %s")
+        )
         return int(total), [_hit(r) for r in self._rows(query, [*params, limit, offset])]
 
     def shared_example(self, term_id: str, other_id: str) -> Hit | None:
@@ -169,20 +202,28 @@ class PostgresSnapshot(Snapshot):
         rows = self._rows(
             "SELECT w.doc, w.ordinal FROM postings w JOIN postings o ON o.term = %s AND o.doc = w.doc "
             "AND o.ordinal = w.ordinal WHERE w.term = %s ORDER BY w.date DESC NULLS LAST, w.doc, w.ordinal LIMIT 1",
-            (probe, walk))
+            (probe, walk),
+        )
         if not rows:
             return None
-        found = self._rows(f"SELECT {_POSTING_COLUMNS} FROM {_POSTING_FROM} "
-                           "WHERE po.term = %s AND po.doc = %s AND po.ordinal = %s", (term_id, *rows[0]))
+        found = self._rows(
+            f"SELECT {_POSTING_COLUMNS} FROM {_POSTING_FROM} WHERE po.term = %s AND po.doc = %s AND po.ordinal = %s",
+            (term_id, *rows[0]),
+        )
         return _hit(found[0]) if found else None
 
     def cooccurrence(self, term_id: str, where: PassageFilter) -> Counter[str]:
         if where.unfiltered:
             return Counter(self.term_stats(term_id).cooc)
         condition, params = self._where(term_id, where)
-        query = (sql.SQL("SELECT o.term, count(*) FROM postings po JOIN postings o ON o.doc = po.doc "
-                         "AND o.ordinal = po.ordinal AND o.term <> po.term WHERE ") + condition
-                 + sql.SQL(" GROUP BY o.term"))
+        query = (
+            sql.SQL(
+                "SELECT o.term, count(*) FROM postings po JOIN postings o ON o.doc = po.doc "
+                "AND o.ordinal = po.ordinal AND o.term <> po.term WHERE "
+            )
+            + condition
+            + sql.SQL(" GROUP BY o.term")
+        )
         return Counter(dict(self._rows(query, params)))  # type: ignore[arg-type]
 
     def uses(self, term_ids: list[str], labels: list[tuple[str, str]], where: PassageFilter) -> list[Hit]:
@@ -194,8 +235,10 @@ class PostgresSnapshot(Snapshot):
         parts, params = self._filters(where)
         condition = sql.SQL(" AND ").join([sql.SQL("(po.term = ANY(%s) OR po.labels && %s)"), *parts])
         hits = []
-        for row in self._rows(sql.SQL(f"SELECT {_POSTING_COLUMNS} FROM {_POSTING_FROM} WHERE ") + condition,
-                              [term_ids, [label_key(t, lb) for t, lb in labels], *params]):
+        for row in self._rows(
+            sql.SQL(f"SELECT {_POSTING_COLUMNS} FROM {_POSTING_FROM} WHERE ") + condition,
+            [term_ids, [label_key(t, lb) for t, lb in labels], *params],
+        ):
             hit = _hit(row)
             term_id = row[7]
             if term_id in term_ids or any(m.label in wanted.get(term_id, ()) for m in hit.matches):
@@ -207,8 +250,11 @@ class PostgresSnapshot(Snapshot):
         if not groups:
             return []
         where = sql.SQL(" AND ").join(sql.SQL("p.keys && %s") for _ in groups)
-        query = (sql.SQL(f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc WHERE ") + where
-                 + sql.SQL(" ORDER BY d.date DESC NULLS LAST, p.doc, p.ordinal LIMIT %s"))
+        query = (
+            sql.SQL(f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc WHERE ")
+            + where
+            + sql.SQL(" ORDER BY d.date DESC NULLS LAST, p.doc, p.ordinal LIMIT %s")
+        )
         return [_passage(r) for r in self._rows(query, [*groups, limit])]
 
     def get_document(self, doc_id: str) -> Document | None:
@@ -219,9 +265,14 @@ class PostgresSnapshot(Snapshot):
         return _doc_matches(self._rows, doc_id)
 
     def document_passages(self, doc_id: str) -> list[tuple[StoredPassage, tuple[Match, ...]]]:
-        passages = [_passage(r) for r in self._rows(
-            f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc WHERE p.doc = %s "
-            "ORDER BY p.ordinal", (doc_id,))]
+        passages = [
+            _passage(r)
+            for r in self._rows(
+                f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc WHERE p.doc = %s "
+                "ORDER BY p.ordinal",
+                (doc_id,),
+            )
+        ]
         dm = self.doc_matches(doc_id)
         matches = dict(dm.passages) if dm else {}
         return [(p, matches.get(p.ordinal, ())) for p in passages]
@@ -233,15 +284,19 @@ class PostgresSnapshot(Snapshot):
         assert self._conn is not None
         with self._conn.cursor(name="all_passages") as cursor:
             cursor.itersize = 2000
-            cursor.execute(f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc "
-                           "ORDER BY p.doc, p.ordinal")
+            cursor.execute(
+                f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc ORDER BY p.doc, p.ordinal"
+            )
             for row in cursor:
                 yield _passage(row)
 
     def recent_passages(self, limit: int) -> Iterator[StoredPassage]:
-        rows = self._rows(f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc "
-                          "WHERE p.doc IN (SELECT id FROM documents ORDER BY date DESC NULLS LAST, id LIMIT %s) "
-                          "ORDER BY d.date DESC NULLS LAST, p.doc, p.ordinal", (limit,))
+        rows = self._rows(
+            f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.id = p.doc "
+            "WHERE p.doc IN (SELECT id FROM documents ORDER BY date DESC NULLS LAST, id LIMIT %s) "
+            "ORDER BY d.date DESC NULLS LAST, p.doc, p.ordinal",
+            (limit,),
+        )
         count = 0
         for row in rows:
             yield _passage(row)
@@ -257,16 +312,20 @@ class PostgresSnapshot(Snapshot):
 
 
 def _doc_matches(rows: Callable[..., list[tuple[Any, ...]]], doc_id: str) -> DocMatches | None:
-    found = rows("SELECT date, lang, source, (SELECT count(*) FROM passages WHERE doc = %s) FROM documents "
-                 "WHERE id = %s", (doc_id, doc_id))
+    found = rows(
+        "SELECT date, lang, source, (SELECT count(*) FROM passages WHERE doc = %s) FROM documents WHERE id = %s",
+        (doc_id, doc_id),
+    )
     if not found:
         return None
     date, lang, source, passages = found[0]
     per_passage: dict[int, list[Match]] = {}
     for term_id, ordinal, stored in rows("SELECT term, ordinal, matches FROM postings WHERE doc = %s", (doc_id,)):
         per_passage.setdefault(ordinal, []).extend(unpack_matches(term_id, stored))
-    return DocMatches(DocMeta(doc_id, _date(date), lang, source, int(passages)),
-                      tuple((o, tuple(sorted(ms, key=lambda m: (m.start, m.end)))) for o, ms in sorted(per_passage.items())))
+    return DocMatches(
+        DocMeta(doc_id, _date(date), lang, source, int(passages)),
+        tuple((o, tuple(sorted(ms, key=lambda m: (m.start, m.end)))) for o, ms in sorted(per_passage.items())),
+    )
 
 
 class PostgresIndex(PassageIndex):
@@ -274,8 +333,9 @@ class PostgresIndex(PassageIndex):
 
     def __init__(self, url: str, min_size: int = 1, max_size: int = 4):
         self.url = url
-        self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=True,
-                                   kwargs={"autocommit": True, "row_factory": tuple_row})
+        self.pool = ConnectionPool(
+            url, min_size=min_size, max_size=max_size, open=True, kwargs={"autocommit": True, "row_factory": tuple_row}
+        )
         with self.pool.connection() as conn:
             migrate(conn)
         self._lock = threading.Lock()
@@ -309,8 +369,9 @@ class PostgresIndex(PassageIndex):
     def _copy(conn: Connection[Any], documents: list[tuple[Document, DocMatches]]) -> None:
         if not documents:
             return
-        with conn.cursor().copy("COPY documents (id, title, date, lang, source, url, body, checksum, markdown) "
-                                "FROM STDIN") as copy:
+        with conn.cursor().copy(
+            "COPY documents (id, title, date, lang, source, url, body, checksum, markdown) FROM STDIN"
+        ) as copy:
             for d, _ in documents:
                 copy.write_row((d.id, d.title, d.date, d.lang, d.source, d.url, d.body, d.checksum, d.markdown))
         with conn.cursor().copy("COPY passages (doc, ordinal, text, keys) FROM STDIN") as copy:
@@ -320,9 +381,12 @@ class PostgresIndex(PassageIndex):
         PostgresIndex._copy_postings(conn, [dm for _, dm in documents])
 
     @staticmethod
-    def _copy_postings(conn: Connection[Any], matched: list[DocMatches], only: dict[str, set[str]] | None = None) -> None:
-        with conn.cursor().copy("COPY postings (term, doc, ordinal, date, lang, source, labels, matches) "
-                                "FROM STDIN") as copy:
+    def _copy_postings(
+        conn: Connection[Any], matched: list[DocMatches], only: dict[str, set[str]] | None = None
+    ) -> None:
+        with conn.cursor().copy(
+            "COPY postings (term, doc, ordinal, date, lang, source, labels, matches) FROM STDIN"
+        ) as copy:
             for dm in matched:
                 meta = dm.meta
                 for term_id, hits in dm.by_term().items():
@@ -330,32 +394,48 @@ class PostgresIndex(PassageIndex):
                         continue
                     for ordinal, matches in hits:
                         labels = sorted({label_key(term_id, m.label) for m in matches})
-                        copy.write_row((term_id, meta.id, ordinal, meta.date, meta.lang, meta.source, labels,
-                                        json.dumps(pack_matches(matches))))
+                        copy.write_row(
+                            (
+                                term_id,
+                                meta.id,
+                                ordinal,
+                                meta.date,
+                                meta.lang,
+                                meta.source,
+                                labels,
+                                json.dumps(pack_matches(matches)),
+                            )
+                        )
 
     @staticmethod
     def _apply_stats(conn: Connection[Any], delta: StatsDelta) -> None:
         terms = sorted(delta.terms)
         if not terms:
             return
-        stored = dict(conn.execute("SELECT term, stats FROM term_stats WHERE term = ANY(%s) FOR UPDATE",
-                                   (terms,)).fetchall())  # type: ignore[arg-type]
+        stored = dict(
+            conn.execute("SELECT term, stats FROM term_stats WHERE term = ANY(%s) FOR UPDATE", (terms,)).fetchall()
+        )  # type: ignore[arg-type]
         for term_id in terms:
             merged = TermStats.from_json(stored.get(term_id)).merged(delta.terms[term_id])
             if merged.is_empty() and term_id != CORPUS:
                 conn.execute("DELETE FROM term_stats WHERE term = %s", (term_id,))
             else:
-                conn.execute("INSERT INTO term_stats (term, stats) VALUES (%s, %s) ON CONFLICT (term) "
-                             "DO UPDATE SET stats = EXCLUDED.stats", (term_id, json.dumps(merged.to_json())))
+                conn.execute(
+                    "INSERT INTO term_stats (term, stats) VALUES (%s, %s) ON CONFLICT (term) "
+                    "DO UPDATE SET stats = EXCLUDED.stats",
+                    (term_id, json.dumps(merged.to_json())),
+                )
 
     @staticmethod
     def _bump(conn: Connection[Any], glossary: Glossary | None = None) -> None:
         if glossary is None:
             conn.execute("UPDATE index_state SET version = version + 1, content_version = content_version + 1")
         else:
-            conn.execute("UPDATE index_state SET version = version + 1, content_version = content_version + 1, "
-                         "glossary_text = %s, glossary_version = %s, glossary_updated_at = %s, matcher_version = %s",
-                         (glossary.text, glossary.version, time.time(), MATCHER_VERSION))
+            conn.execute(
+                "UPDATE index_state SET version = version + 1, content_version = content_version + 1, "
+                "glossary_text = %s, glossary_version = %s, glossary_updated_at = %s, matcher_version = %s",
+                (glossary.text, glossary.version, time.time(), MATCHER_VERSION),
+            )
 
     def write(self, put: Iterable[Document] = (), delete: Iterable[str] = (), wait_seconds: float = 10.0) -> None:
         """One transaction: committed (and so durable and visible to every host) on return."""
@@ -379,8 +459,13 @@ class PostgresIndex(PassageIndex):
             self._apply_stats(conn, delta)
             self._bump(conn)
 
-    def replace_all(self, documents: Iterable[Document], glossary: Glossary,
-                    on_document: Callable[[Document], None] | None = None, batch: int = 500) -> int:
+    def replace_all(
+        self,
+        documents: Iterable[Document],
+        glossary: Glossary,
+        on_document: Callable[[Document], None] | None = None,
+        batch: int = 500,
+    ) -> int:
         """Replace the whole corpus with COPY in batches, postings and counts included."""
         loaded = 0
         matcher = matcher_for(glossary)
@@ -409,8 +494,9 @@ class PostgresIndex(PassageIndex):
                 conn.execute(f"ANALYZE {table}")  # type: ignore[call-overload]
         return loaded
 
-    def rematch(self, glossary: Glossary, progress: Progress | None = None, wait_seconds: float = 10.0,
-                everything: bool = False) -> RematchReport:
+    def rematch(
+        self, glossary: Glossary, progress: Progress | None = None, wait_seconds: float = 10.0, everything: bool = False
+    ) -> RematchReport:
         with self.pool.connection() as conn:
             row = conn.execute(f"SELECT {_STATE_COLUMNS} FROM index_state").fetchone()
             assert row is not None
@@ -427,8 +513,12 @@ class PostgresIndex(PassageIndex):
                 docs = [r[0] for r in conn.execute("SELECT id FROM documents ORDER BY id").fetchall()]
             elif key_sets:
                 where = sql.SQL(" OR ").join(sql.SQL("keys @> %s") for _ in key_sets)
-                docs = [r[0] for r in conn.execute(sql.SQL("SELECT DISTINCT doc FROM passages WHERE ") + where,
-                                                   key_sets).fetchall()]
+                docs = [
+                    r[0]
+                    for r in conn.execute(
+                        sql.SQL("SELECT DISTINCT doc FROM passages WHERE ") + where, key_sets
+                    ).fetchall()
+                ]
             else:
                 docs = []
             delta = StatsDelta()
@@ -440,8 +530,9 @@ class PostgresIndex(PassageIndex):
                 body = conn.execute("SELECT body, markdown FROM documents WHERE id = %s", (doc_id,)).fetchone()
                 if old_dm is None or body is None:
                     continue
-                new_dm = match_document(parse_document(doc_id, body[0], markdown=body[1]), matcher, old_dm,
-                                        plan.may_change)
+                new_dm = match_document(
+                    parse_document(doc_id, body[0], markdown=body[1]), matcher, old_dm, plan.may_change
+                )
                 if new_dm.passages != old_dm.passages:
                     before, after = old_dm.by_term(), new_dm.by_term()
                     terms = {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}
@@ -464,27 +555,36 @@ class PostgresIndex(PassageIndex):
     def _recount_corpus(conn: Connection[Any]) -> None:
         stats = TermStats()
         for date, lang, source, passages in conn.execute(
-                "SELECT d.date, d.lang, d.source, count(p.ordinal) FROM documents d LEFT JOIN passages p "
-                "ON p.doc = d.id GROUP BY d.id").fetchall():
+            "SELECT d.date, d.lang, d.source, count(p.ordinal) FROM documents d LEFT JOIN passages p "
+            "ON p.doc = d.id GROUP BY d.id"
+        ).fetchall():
             group = stats.groups.setdefault((_date(date) or "", lang, source or ""), [0, 0])
             group[0] += passages
             group[1] += 1
-        conn.execute("INSERT INTO term_stats (term, stats) VALUES (%s, %s) ON CONFLICT (term) "
-                     "DO UPDATE SET stats = EXCLUDED.stats", (CORPUS, json.dumps(stats.to_json())))
+        conn.execute(
+            "INSERT INTO term_stats (term, stats) VALUES (%s, %s) ON CONFLICT (term) "
+            "DO UPDATE SET stats = EXCLUDED.stats",
+            (CORPUS, json.dumps(stats.to_json())),
+        )
 
     def store_derived(self, name: str, content_version: int, data: Any) -> None:
-        self._rows("INSERT INTO derived (name, content_version, computed_at, data) VALUES (%s, %s, %s, %s) "
-                   "ON CONFLICT (name) DO UPDATE SET content_version = EXCLUDED.content_version, "
-                   "computed_at = EXCLUDED.computed_at, data = EXCLUDED.data RETURNING name",
-                   (name, content_version, time.time(), json.dumps(data)))
+        self._rows(
+            "INSERT INTO derived (name, content_version, computed_at, data) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET content_version = EXCLUDED.content_version, "
+            "computed_at = EXCLUDED.computed_at, data = EXCLUDED.data RETURNING name",
+            (name, content_version, time.time(), json.dumps(data)),
+        )
 
     # -- the deployment's one background writer ----------------------------------------------
     def propose_glossary(self, glossary: Glossary, file_mtime: float) -> None:
         # Every host has its own glossary.yaml: the most recently edited one wins.
-        self._rows("INSERT INTO shared_glossary (version, text, updated_at) VALUES (%s, %s, to_timestamp(%s)) "
-                   "ON CONFLICT (only_row) DO UPDATE SET version = EXCLUDED.version, text = EXCLUDED.text, "
-                   "updated_at = EXCLUDED.updated_at WHERE shared_glossary.updated_at < EXCLUDED.updated_at "
-                   "RETURNING version", (glossary.version, glossary.text, file_mtime))
+        self._rows(
+            "INSERT INTO shared_glossary (version, text, updated_at) VALUES (%s, %s, to_timestamp(%s)) "
+            "ON CONFLICT (only_row) DO UPDATE SET version = EXCLUDED.version, text = EXCLUDED.text, "
+            "updated_at = EXCLUDED.updated_at WHERE shared_glossary.updated_at < EXCLUDED.updated_at "
+            "RETURNING version",
+            (glossary.version, glossary.text, file_mtime),
+        )
 
     def proposed_glossary(self) -> Glossary | None:
         rows = self._rows("SELECT text FROM shared_glossary")
@@ -511,8 +611,11 @@ class PostgresIndex(PassageIndex):
             return self._holds_writer_lock
 
     def publish_job(self, data: dict[str, Any]) -> None:
-        self._rows("INSERT INTO job_status (name, data) VALUES ('writer', %s) ON CONFLICT (name) "
-                   "DO UPDATE SET data = EXCLUDED.data RETURNING name", (json.dumps(data),))
+        self._rows(
+            "INSERT INTO job_status (name, data) VALUES ('writer', %s) ON CONFLICT (name) "
+            "DO UPDATE SET data = EXCLUDED.data RETURNING name",
+            (json.dumps(data),),
+        )
 
     def job(self) -> dict[str, Any] | None:
         rows = self._rows("SELECT data FROM job_status WHERE name = 'writer'")

@@ -59,8 +59,9 @@ def doc_meta(doc: Document) -> DocMeta:
     return DocMeta(doc.id, doc.date, doc.lang, doc.source, len(doc.passages))
 
 
-def match_document(doc: Document, matcher: Matcher, old: DocMatches | None = None,
-                   may_change: Callable[[str], bool] | None = None) -> DocMatches:
+def match_document(
+    doc: Document, matcher: Matcher, old: DocMatches | None = None, may_change: Callable[[str], bool] | None = None
+) -> DocMatches:
     """Every match in a document; with `old` and `may_change`, passages the glossary edit
     cannot change keep their old matches instead of being matched again."""
     kept = dict(old.passages) if old is not None and may_change is not None else None
@@ -224,8 +225,9 @@ def newest_dates(stats: TermStats) -> list[str]:
     return sorted((d for d in per_date if d), reverse=True) + ([""] if "" in per_date else [])
 
 
-def locate_page(stats: TermStats, where: PassageFilter, newest: bool, offset: int,
-                limit: int) -> tuple[int, list[str], int]:
+def locate_page(
+    stats: TermStats, where: PassageFilter, newest: bool, offset: int, limit: int
+) -> tuple[int, list[str], int]:
     """(total, dates holding the page in order, passages to skip in the first of them).
 
     Dates run newest (or oldest) first, undated last; within a date, passages run by document

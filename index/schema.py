@@ -52,7 +52,9 @@ class TermSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    id = fields.String(required=True, validate=validate.Regexp(SLUG, error="must be a lower-case slug like `digital-twin`"))
+    id = fields.String(
+        required=True, validate=validate.Regexp(SLUG, error="must be a lower-case slug like `digital-twin`")
+    )
     term = fields.String(required=True, validate=validate.Length(min=1, max=200))
     definition = fields.String(required=True, validate=validate.Length(min=1))
     notes = fields.String()

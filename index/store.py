@@ -54,7 +54,9 @@ class Store:
     def __init__(self, snapshot: Snapshot, glossary: Glossary | None = None):
         self.snapshot = snapshot
         state = snapshot.state
-        served = glossary_from_text(state.glossary_text, version=state.glossary_version) if glossary is None else glossary
+        served = (
+            glossary_from_text(state.glossary_text, version=state.glossary_version) if glossary is None else glossary
+        )
         self._vocab: Vocabulary = vocabulary_for(served)
 
     @property
@@ -65,13 +67,16 @@ class Store:
         return self.glossary.get(term_id)
 
     def terms(self, tag: str | None = None, status: str | None = None, lang: str | None = None) -> list[Term]:
-        return [t for t in self.glossary.terms
-                if (not tag or tag in t.tags) and (not status or t.status == status)
-                and (not lang or lang in t.languages)]
+        return [
+            t
+            for t in self.glossary.terms
+            if (not tag or tag in t.tags) and (not status or t.status == status) and (not lang or lang in t.languages)
+        ]
 
     # -- term usage (from postings) ----------------------------------------------------------
-    def term_passages(self, term: Term, where: PassageFilter = PassageFilter(), sort: str = "newest",
-                      limit: int = 20, offset: int = 0) -> tuple[int, list[Hit]]:
+    def term_passages(
+        self, term: Term, where: PassageFilter = PassageFilter(), sort: str = "newest", limit: int = 20, offset: int = 0
+    ) -> tuple[int, list[Hit]]:
         """(total, one page) of the passages that use `term`, newest documents first by default."""
         return self.snapshot.term_page(term.id, where, sort, offset, limit)
 
@@ -95,8 +100,11 @@ class Store:
         """Resolve a label in any form: exact, then any case, then variants and inflections."""
         query = text.strip()
         vocab = self._vocab
-        for table, rule, key in ((vocab.exact, "exact", query), (vocab.caseless, "case", query.casefold()),
-                                 (vocab.folded, "variant", fold_label(query) if query else "")):
+        for table, rule, key in (
+            (vocab.exact, "exact", query),
+            (vocab.caseless, "case", query.casefold()),
+            (vocab.folded, "variant", fold_label(query) if query else ""),
+        ):
             if key in table:
                 term, label = table[key]
                 return LookupResult(query, term, label.text, rule)

@@ -71,8 +71,9 @@ def corpus_per_period(store: Store, interval: str, where: PassageFilter = Passag
     return counts
 
 
-def term_per_period(store: Store, term: Term, interval: str,
-                    where: PassageFilter = PassageFilter()) -> tuple[Counter[str], Counter[str]]:
+def term_per_period(
+    store: Store, term: Term, interval: str, where: PassageFilter = PassageFilter()
+) -> tuple[Counter[str], Counter[str]]:
     """(passages, documents) that use the term, per period (a document has one date)."""
     passages: Counter[str] = Counter()
     documents: Counter[str] = Counter()
@@ -84,7 +85,9 @@ def term_per_period(store: Store, term: Term, interval: str,
     return passages, documents
 
 
-def trend(store: Store, term: Term, interval: str = "month", where: PassageFilter = PassageFilter()) -> list[PeriodCount]:
+def trend(
+    store: Store, term: Term, interval: str = "month", where: PassageFilter = PassageFilter()
+) -> list[PeriodCount]:
     """Counts per period (all periods of the corpus, empty ones included) with bursts flagged."""
     corpus = corpus_per_period(store, interval, where)
     if not corpus:
@@ -93,8 +96,10 @@ def trend(store: Store, term: Term, interval: str = "month", where: PassageFilte
     periods = _period_range(_first_day(min(corpus), interval), _first_day(max(corpus), interval), interval)
     rates = [per_period[p] / corpus[p] if corpus[p] else 0.0 for p in periods]
     bursts = _bursts(rates, [per_period[p] for p in periods])
-    return [PeriodCount(p, per_period[p], docs[p], corpus[p], round(r, 6), b)
-            for p, r, b in zip(periods, rates, bursts, strict=True)]
+    return [
+        PeriodCount(p, per_period[p], docs[p], corpus[p], round(r, 6), b)
+        for p, r, b in zip(periods, rates, bursts, strict=True)
+    ]
 
 
 def _first_day(label: str, interval: str) -> str:
@@ -128,7 +133,9 @@ class Cooccurrence:
     example: Hit  # the first (newest) shared passage, as a hit of the asked-about term
 
 
-def cooccurring(store: Store, term: Term, limit: int = 20, where: PassageFilter = PassageFilter()) -> list[Cooccurrence]:
+def cooccurring(
+    store: Store, term: Term, limit: int = 20, where: PassageFilter = PassageFilter()
+) -> list[Cooccurrence]:
     """Terms that share passages with `term`, most shared first, with the newest shared passage each."""
     counts = store.snapshot.cooccurrence(term.id, where)
     found = []
@@ -154,8 +161,9 @@ class Movement:
     count_after: int
 
 
-def movements(store: Store, interval: str = "month", window: int = 3,
-              where: PassageFilter = PassageFilter()) -> list[Movement]:
+def movements(
+    store: Store, interval: str = "month", window: int = 3, where: PassageFilter = PassageFilter()
+) -> list[Movement]:
     """Each term's rate in the last `window` periods against the `window` before, biggest change first."""
     corpus = corpus_per_period(store, interval, where)
     if not corpus:
@@ -169,8 +177,11 @@ def movements(store: Store, interval: str = "month", window: int = 3,
         per_period, _ = term_per_period(store, term, interval, where)
         after, before = sum(per_period[p] for p in recent), sum(per_period[p] for p in earlier)
         rate_after, rate_before = 1000 * after / size_recent, 1000 * before / size_earlier
-        found.append(Movement(term, round(rate_before, 3), round(rate_after, 3),
-                              round(rate_after - rate_before, 3), before, after))
+        found.append(
+            Movement(
+                term, round(rate_before, 3), round(rate_after, 3), round(rate_after - rate_before, 3), before, after
+            )
+        )
     found.sort(key=lambda m: (-abs(m.change), m.term.id))
     return found
 
@@ -189,8 +200,13 @@ def deprecated_usage(store: Store, where: PassageFilter = PassageFilter()) -> li
     """Passages that use a deprecated term or a deprecated label, with what to write instead."""
     glossary = store.glossary
     deprecated_terms = [t.id for t in glossary.terms if t.status == "deprecated"]
-    deprecated_labels = [(t.id, lb.text) for t in glossary.terms if t.status != "deprecated"
-                         for lb in t.labels if lb.status == "deprecated"]
+    deprecated_labels = [
+        (t.id, lb.text)
+        for t in glossary.terms
+        if t.status != "deprecated"
+        for lb in t.labels
+        if lb.status == "deprecated"
+    ]
     found = []
     for hit in store.snapshot.uses(deprecated_terms, deprecated_labels, where):
         term = glossary.get(hit.matches[0].term)
@@ -199,7 +215,9 @@ def deprecated_usage(store: Store, where: PassageFilter = PassageFilter()) -> li
         if term.status == "deprecated":
             replacement = glossary.get(term.replaced_by) if term.replaced_by else None
             instead = replacement.term if replacement else term.term
-            found.append(DeprecatedUse(hit, term, hit.matches[0].label, "deprecated term", instead, replacement or term))
+            found.append(
+                DeprecatedUse(hit, term, hit.matches[0].label, "deprecated term", instead, replacement or term)
+            )
             continue
         labels = {text for t, text in deprecated_labels if t == term.id}
         used = next((m.label for m in hit.matches if m.label in labels), None)

@@ -80,7 +80,9 @@ def _build(glossary: Glossary) -> Vocabulary:
             shown = term.term if label.kind == "hidden" else label.text
             starts = [0] + [m.end() for m in re.finditer(r" ", key)]
             for start in starts:
-                vocab.prefixes.append((key[start:], 0 if start == 0 else 1, LABEL_KIND_ORDER[label.kind], term.id, shown))
+                vocab.prefixes.append(
+                    (key[start:], 0 if start == 0 else 1, LABEL_KIND_ORDER[label.kind], term.id, shown)
+                )
     vocab.prefixes.sort()
     return vocab
 

@@ -47,7 +47,14 @@ from whoosh.searching import Searcher
 from whoosh.sorting import FieldFacet, MultiFacet
 
 from index.backend import (
-    SORTS, Hit, IndexState, PassageIndex, Progress, RematchReport, Snapshot, StoredPassage,
+    SORTS,
+    Hit,
+    IndexState,
+    PassageIndex,
+    Progress,
+    RematchReport,
+    Snapshot,
+    StoredPassage,
 )
 from index.corpus import Document, Passage, passage_id
 from index.durable import exclusive_lock, fsync_tree, replace_symlink, write_atomically
@@ -55,9 +62,19 @@ from index.errors import GlossaryServiceError, IndexOutdated
 from index.glossary import Glossary
 from index.matcher import Match
 from index.postings import (
-    CORPUS, MATCHER_VERSION, DocMatches, DocMeta, PassageFilter, StatsCache, StatsDelta, TermStats, locate_page,
+    CORPUS,
+    MATCHER_VERSION,
+    DocMatches,
+    DocMeta,
+    PassageFilter,
+    StatsCache,
+    StatsDelta,
+    TermStats,
+    locate_page,
     match_document,
-    newest_dates, pack_matches, unpack_matches,
+    newest_dates,
+    pack_matches,
+    unpack_matches,
 )
 from index.text import index_keys
 from index.vocabulary import EditPlan, glossary_from_text, matcher_for, plan_edit
@@ -124,18 +141,32 @@ def index_schema() -> Schema:
         # Never scored, but scorable: at commit whoosh asks for a field's length column once per
         # posting and, when there is none, stats a missing file every time (a third of a build).
         keys=KEYWORD(scorable=True, lowercase=False),
-        title=STORED(), date=STORED(), lang=STORED(), source=STORED(), body=STORED(), passages=STORED(),
+        title=STORED(),
+        date=STORED(),
+        lang=STORED(),
+        source=STORED(),
+        body=STORED(),
+        passages=STORED(),
         meta=STORED(),
         date_column=COLUMN(columns.VarBytesColumn()),
-        pterm=ID(stored=True), pdoc=ID(stored=True), pkey=ID(), tdate=ID(), plabel=KEYWORD(lowercase=False),
+        pterm=ID(stored=True),
+        pdoc=ID(stored=True),
+        pkey=ID(),
+        tdate=ID(),
+        plabel=KEYWORD(lowercase=False),
         pco=KEYWORD(lowercase=False),  # "term>other" for each other term sharing a passage with it here
         pcod=KEYWORD(lowercase=False),  # the same with the document's date: "term>other\x1fdate"
-        hits=STORED(), ptexts=STORED(), pmeta=STORED(),
+        hits=STORED(),
+        ptexts=STORED(),
+        pmeta=STORED(),
         # A page of a term's passages on one date is found from these without reading records.
-        pdoc_column=COLUMN(columns.VarBytesColumn()), pcount_column=COLUMN(columns.NumericColumn("I")),
+        pdoc_column=COLUMN(columns.VarBytesColumn()),
+        pcount_column=COLUMN(columns.NumericColumn("I")),
         pdate_column=COLUMN(columns.VarBytesColumn()),
-        sterm=ID(unique=True), stats=STORED(),
-        skey=ID(unique=True), value=STORED(),
+        sterm=ID(unique=True),
+        stats=STORED(),
+        skey=ID(unique=True),
+        value=STORED(),
     )
 
 
@@ -151,10 +182,18 @@ def _document_record(doc: Document) -> dict[str, Any]:
     keys: set[str] = set()
     for p in doc.passages:
         keys.update(index_keys(p.text))
-    return {"doc": doc.id, "keys": " ".join(sorted(keys)), "title": doc.title, "date": doc.date or "",
-            "lang": doc.lang, "source": doc.source or "", "body": doc.body, "passages": [p.text for p in doc.passages],
-            "meta": {"url": doc.url, "checksum": doc.checksum, "markdown": doc.markdown},
-            "date_column": (doc.date or "").encode()}
+    return {
+        "doc": doc.id,
+        "keys": " ".join(sorted(keys)),
+        "title": doc.title,
+        "date": doc.date or "",
+        "lang": doc.lang,
+        "source": doc.source or "",
+        "body": doc.body,
+        "passages": [p.text for p in doc.passages],
+        "meta": {"url": doc.url, "checksum": doc.checksum, "markdown": doc.markdown},
+        "date_column": (doc.date or "").encode(),
+    }
 
 
 def _shares(dm: DocMatches) -> dict[str, set[str]]:
@@ -181,16 +220,22 @@ def _posting_records(dm: DocMatches, doc: Document, only: set[str] | None = None
         if only is not None and term_id not in only:
             continue
         labels = {m.label for _, matches in hits for m in matches}
-        yield {"pterm": term_id, "pdoc": meta.id, "pkey": f"{term_id}\x1f{meta.id}", "tdate": _tdate(term_id, meta.date),
-               "plabel": " ".join(sorted(label_key(term_id, lb) for lb in labels)),
-               "pco": " ".join(sorted(f"{term_id}>{other}" for other in shares.get(term_id, ()))),
-               "pcod": " ".join(sorted(f"{term_id}>{other}\x1f{meta.date or ''}" for other in shares.get(term_id, ()))),
-               "hits": [(ordinal, pack_matches(matches)) for ordinal, matches in hits],
-               # The passages' text and the title, so that a page of hits reads no document record.
-               "ptexts": [texts[ordinal] for ordinal, _ in hits],
-               "pmeta": (meta.id, meta.date, meta.lang, meta.source, doc.title),
-               "pdoc_column": meta.id.encode(), "pdate_column": (meta.date or "").encode(),
-               "pcount_column": len(hits)}
+        yield {
+            "pterm": term_id,
+            "pdoc": meta.id,
+            "pkey": f"{term_id}\x1f{meta.id}",
+            "tdate": _tdate(term_id, meta.date),
+            "plabel": " ".join(sorted(label_key(term_id, lb) for lb in labels)),
+            "pco": " ".join(sorted(f"{term_id}>{other}" for other in shares.get(term_id, ()))),
+            "pcod": " ".join(sorted(f"{term_id}>{other}\x1f{meta.date or ''}" for other in shares.get(term_id, ()))),
+            "hits": [(ordinal, pack_matches(matches)) for ordinal, matches in hits],
+            # The passages' text and the title, so that a page of hits reads no document record.
+            "ptexts": [texts[ordinal] for ordinal, _ in hits],
+            "pmeta": (meta.id, meta.date, meta.lang, meta.source, doc.title),
+            "pdoc_column": meta.id.encode(),
+            "pdate_column": (meta.date or "").encode(),
+            "pcount_column": len(hits),
+        }
 
 
 def _state_record(state: IndexState) -> dict[str, Any]:
@@ -203,18 +248,36 @@ def _new_state(glossary: Glossary, content_version: int) -> IndexState:
 
 def _stored_passages(fields: dict[str, Any]) -> list[StoredPassage]:
     doc = fields["doc"]
-    return [StoredPassage(passage_id(doc, i), doc, i, text, fields.get("title", ""), fields.get("date") or None,
-                          fields.get("lang", "en"), fields.get("source") or None)
-            for i, text in enumerate(fields["passages"], 1)]
+    return [
+        StoredPassage(
+            passage_id(doc, i),
+            doc,
+            i,
+            text,
+            fields.get("title", ""),
+            fields.get("date") or None,
+            fields.get("lang", "en"),
+            fields.get("source") or None,
+        )
+        for i, text in enumerate(fields["passages"], 1)
+    ]
 
 
 def _stored_document(fields: dict[str, Any]) -> Document:
     """The document as it was parsed when it was written (its passages as stored, not re-parsed)."""
     doc_id, meta = fields["doc"], fields["meta"]
-    return Document(doc_id, fields["body"], fields.get("title", ""), fields.get("date") or None,
-                    fields.get("source") or None, meta.get("url"), fields.get("lang", "en"),
-                    tuple(Passage(passage_id(doc_id, i), doc_id, i, t) for i, t in enumerate(fields["passages"], 1)),
-                    meta.get("checksum", ""), meta.get("markdown", True))
+    return Document(
+        doc_id,
+        fields["body"],
+        fields.get("title", ""),
+        fields.get("date") or None,
+        fields.get("source") or None,
+        meta.get("url"),
+        fields.get("lang", "en"),
+        tuple(Passage(passage_id(doc_id, i), doc_id, i, t) for i, t in enumerate(fields["passages"], 1)),
+        meta.get("checksum", ""),
+        meta.get("markdown", True),
+    )
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -313,8 +376,14 @@ def _read_state(searcher: Searcher) -> IndexState | None:
 class WhooshSnapshot(Snapshot):
     """Reads one whoosh searcher: a service's pinned view, or the writer's view of a generation."""
 
-    def __init__(self, searcher: Searcher, version: str = "", state: IndexState | None = None,
-                 owner: WhooshIndex | None = None, pin: _Pin | None = None):
+    def __init__(
+        self,
+        searcher: Searcher,
+        version: str = "",
+        state: IndexState | None = None,
+        owner: WhooshIndex | None = None,
+        pin: _Pin | None = None,
+    ):
         self._searcher = searcher
         self.version = version
         self.state = state  # type: ignore[assignment]
@@ -354,34 +423,48 @@ class WhooshSnapshot(Snapshot):
         fields = self._doc_fields(doc_id)
         if fields is None:
             return None
-        meta = DocMeta(doc_id, fields.get("date") or None, fields.get("lang", "en"), fields.get("source") or None,
-                       len(fields["passages"]))
+        meta = DocMeta(
+            doc_id,
+            fields.get("date") or None,
+            fields.get("lang", "en"),
+            fields.get("source") or None,
+            len(fields["passages"]),
+        )
         per_passage: dict[int, list[Match]] = {}
         for record in self._records(Term("pdoc", doc_id)):
             for ordinal, stored in record["hits"]:
                 per_passage.setdefault(ordinal, []).extend(unpack_matches(record["pterm"], stored))
-        return DocMatches(meta, tuple((o, tuple(sorted(ms, key=lambda m: (m.start, m.end))))
-                                      for o, ms in sorted(per_passage.items())))
+        return DocMatches(
+            meta, tuple((o, tuple(sorted(ms, key=lambda m: (m.start, m.end)))) for o, ms in sorted(per_passage.items()))
+        )
 
     @staticmethod
     def _light_hits(record: dict[str, Any]) -> list[Light]:
         """(meta, ordinal, matches, text) for each passage of a posting record."""
         meta = tuple(record["pmeta"])
-        return [(meta, ordinal, unpack_matches(record["pterm"], stored), text)
-                for (ordinal, stored), text in zip(record["hits"], record["ptexts"], strict=True)]
+        return [
+            (meta, ordinal, unpack_matches(record["pterm"], stored), text)
+            for (ordinal, stored), text in zip(record["hits"], record["ptexts"], strict=True)
+        ]
 
     @staticmethod
     def _hydrate(light: list[Light]) -> list[Hit]:
         """Hits from (meta, ordinal, matches, text): meta is (doc, date, lang, source, title)."""
-        return [Hit(StoredPassage(passage_id(meta[0], ordinal), meta[0], ordinal, text, meta[4], meta[1], meta[2],
-                                  meta[3]), matches) for meta, ordinal, matches, text in light]
+        return [
+            Hit(
+                StoredPassage(passage_id(meta[0], ordinal), meta[0], ordinal, text, meta[4], meta[1], meta[2], meta[3]),
+                matches,
+            )
+            for meta, ordinal, matches, text in light
+        ]
 
     @staticmethod
     def _accepts(where: PassageFilter, meta: tuple[Any, ...]) -> bool:
         return (not where.doc or meta[0] == where.doc) and where.accepts_group(meta[1] or "", meta[2], meta[3] or "")
 
-    def term_page(self, term_id: str, where: PassageFilter, sort: str, offset: int,
-                  limit: int) -> tuple[int, list[Hit]]:
+    def term_page(
+        self, term_id: str, where: PassageFilter, sort: str, offset: int, limit: int
+    ) -> tuple[int, list[Hit]]:
         if sort in ("newest", "oldest") and not (where.doc or where.lang or where.source):
             # The counts say which dates hold the page; the columns order those dates' postings
             # by document and say how many passages each has: read only the page's records.
@@ -391,8 +474,12 @@ class WhooshSnapshot(Snapshot):
             total, dates, skip = locate_page(self.term_stats(term_id), where, sort == "newest", offset, limit)
             light = []
             for date in dates:
-                found = [h for r in self._records(Term("tdate", _tdate(term_id, date)))
-                         if self._accepts(where, r["pmeta"]) for h in self._light_hits(r)]
+                found = [
+                    h
+                    for r in self._records(Term("tdate", _tdate(term_id, date)))
+                    if self._accepts(where, r["pmeta"])
+                    for h in self._light_hits(r)
+                ]
                 found.sort(key=lambda h: (h[0][0], h[1]))
                 light.extend(found)
             return total, self._hydrate(light[skip : skip + limit])
@@ -402,8 +489,7 @@ class WhooshSnapshot(Snapshot):
         light.sort(key=key)
         return len(light), self._hydrate(light[offset : offset + limit])
 
-    def _page_of_dates(self, term_id: str, dates: list[str], skip: int,
-                       limit: int) -> list[Light]:
+    def _page_of_dates(self, term_id: str, dates: list[str], skip: int, limit: int) -> list[Light]:
         searcher = self._searcher
         docs, counts = self._column("pdoc_column"), self._column("pcount_column")
         light: list[Light] = []
@@ -645,8 +731,10 @@ def _open_generation(path: Path) -> tuple[Any, IndexState]:
     ix = whoosh.index.open_dir(str(path))
     if set(index_schema().names()) - set(ix.schema.names()):
         ix.close()
-        raise IndexOutdated(f"the index in {path.parent} was made by an older release (no term postings); "
-                            "run `glossary upgrade` to migrate it (its documents are kept)")
+        raise IndexOutdated(
+            f"the index in {path.parent} was made by an older release (no term postings); "
+            "run `glossary upgrade` to migrate it (its documents are kept)"
+        )
     with ix.searcher() as searcher:
         state = _read_state(searcher)
     if state is None:
@@ -666,14 +754,27 @@ def _write_into(gen: Path, put: Iterable[Document], delete: Iterable[str]) -> No
     except BaseException:
         commit.cancel()
         raise
-    commit.commit(IndexState(state.glossary_text, state.glossary_version, state.glossary_updated_at,
-                             state.matcher_version, state.content_version + 1))
+    commit.commit(
+        IndexState(
+            state.glossary_text,
+            state.glossary_version,
+            state.glossary_updated_at,
+            state.matcher_version,
+            state.content_version + 1,
+        )
+    )
     ix.close()
     fsync_tree(gen)
 
 
-def _build_generation(root: Path, documents: Iterable[Document], glossary: Glossary, procs: int,
-                      on_document: Callable[[Document], None] | None, content_version: int) -> Path:
+def _build_generation(
+    root: Path,
+    documents: Iterable[Document],
+    glossary: Glossary,
+    procs: int,
+    on_document: Callable[[Document], None] | None,
+    content_version: int,
+) -> Path:
     """A complete new generation beside the current one (not switched to)."""
     gen = root / f"gen-{time.time_ns()}"
     gen.mkdir()
@@ -683,8 +784,9 @@ def _build_generation(root: Path, documents: Iterable[Document], glossary: Gloss
     multiprocessing.util.register_after_fork(guard, _WriterChildren.in_child)
     try:
         ix = whoosh.index.create_in(str(gen), index_schema())
-        writer = (ix.writer(procs=procs, multisegment=True, **WRITER_OPTIONS) if procs > 1
-                  else ix.writer(**WRITER_OPTIONS))
+        writer = (
+            ix.writer(procs=procs, multisegment=True, **WRITER_OPTIONS) if procs > 1 else ix.writer(**WRITER_OPTIONS)
+        )
         matcher = matcher_for(glossary)
         delta = StatsDelta()
         try:
@@ -716,8 +818,13 @@ def _build_generation(root: Path, documents: Iterable[Document], glossary: Gloss
     return gen
 
 
-def rebuild(index_dir: str | Path, documents: Iterable[Document], glossary: Glossary, procs: int = 1,
-            on_document: Callable[[Document], None] | None = None) -> Path:
+def rebuild(
+    index_dir: str | Path,
+    documents: Iterable[Document],
+    glossary: Glossary,
+    procs: int = 1,
+    on_document: Callable[[Document], None] | None = None,
+) -> Path:
     """Build a fresh index aside, then switch `current` to it. Returns the new generation."""
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -830,14 +937,20 @@ class WhooshIndex(PassageIndex):
         return self._stats.get(version, term_id, lambda: _read_stats(searcher, term_id))
 
     # -- writing ---------------------------------------------------------------------------
-    def write(self, put: Iterable[Document] = (), delete: Iterable[str] = (),
-              wait_seconds: float = WRITE_WAIT_SECONDS) -> None:
+    def write(
+        self, put: Iterable[Document] = (), delete: Iterable[str] = (), wait_seconds: float = WRITE_WAIT_SECONDS
+    ) -> None:
         """One durable commit under the write lock: documents, their postings and the counts."""
         with exclusive_lock(self.root / LOCK, wait_seconds):
             _write_into(self.root / os.readlink(self.root / CURRENT), put, delete)
 
-    def replace_all(self, documents: Iterable[Document], glossary: Glossary,
-                    on_document: Callable[[Document], None] | None = None, procs: int = 1) -> int:
+    def replace_all(
+        self,
+        documents: Iterable[Document],
+        glossary: Glossary,
+        on_document: Callable[[Document], None] | None = None,
+        procs: int = 1,
+    ) -> int:
         count = 0
 
         def counted(doc: Document) -> None:
@@ -849,8 +962,14 @@ class WhooshIndex(PassageIndex):
         rebuild(self.root, documents, glossary, procs=procs, on_document=counted)
         return count
 
-    def rematch(self, glossary: Glossary, progress: Progress | None = None, wait_seconds: float = WRITE_WAIT_SECONDS,
-                everything: bool = False, procs: int = 2) -> RematchReport:
+    def rematch(
+        self,
+        glossary: Glossary,
+        progress: Progress | None = None,
+        wait_seconds: float = WRITE_WAIT_SECONDS,
+        everything: bool = False,
+        procs: int = 2,
+    ) -> RematchReport:
         with self.snapshot() as snap:
             state = snap.state
             same_rules = state.matcher_version == MATCHER_VERSION and not everything
@@ -885,8 +1004,9 @@ class WhooshIndex(PassageIndex):
             _remove_stale_generations(self.root)
         return RematchReport(glossary.version, len(candidates), changed, rebuilt=False)
 
-    def _rematch_aside(self, snap: WhooshSnapshot, glossary: Glossary, progress: Progress | None,
-                       wait_seconds: float, procs: int) -> RematchReport:
+    def _rematch_aside(
+        self, snap: WhooshSnapshot, glossary: Glossary, progress: Progress | None, wait_seconds: float, procs: int
+    ) -> RematchReport:
         """Re-match everything into a new generation; documents written meanwhile are replayed."""
         total = snap.counts().documents
         done = 0
@@ -931,8 +1051,10 @@ class WhooshIndex(PassageIndex):
             gen = self.root / os.readlink(self.root / CURRENT)
             ix = whoosh.index.open_dir(str(gen))
             writer = ix.writer(**WRITER_OPTIONS)
-            writer.update_document(skey=f"derived:{name}", value={
-                "content_version": content_version, "computed_at": time.time(), "data": data})
+            writer.update_document(
+                skey=f"derived:{name}",
+                value={"content_version": content_version, "computed_at": time.time(), "data": data},
+            )
             writer.commit()
             ix.close()
             fsync_tree(gen)
@@ -972,8 +1094,9 @@ class WhooshIndex(PassageIndex):
                 self._target = None
 
 
-def upgrade(index_dir: str | Path, glossary: Glossary, procs: int = 1,
-            on_document: Callable[[Document], None] | None = None) -> int:
+def upgrade(
+    index_dir: str | Path, glossary: Glossary, procs: int = 1, on_document: Callable[[Document], None] | None = None
+) -> int:
     """Migrate an index made by an older release: rebuild it aside from its own stored documents."""
     root = Path(index_dir)
     with exclusive_lock(root / LOCK):
@@ -988,8 +1111,9 @@ def upgrade(index_dir: str | Path, glossary: Glossary, procs: int = 1,
                 if on_document:
                     on_document(doc)
 
-            gen = _build_generation(root, WhooshSnapshot(searcher).all_documents(), glossary, procs, counted,
-                                    content_version=1)
+            gen = _build_generation(
+                root, WhooshSnapshot(searcher).all_documents(), glossary, procs, counted, content_version=1
+            )
         ix.close()
         replace_symlink(root / CURRENT, gen.name)
         _remove_stale_generations(root)

@@ -42,10 +42,18 @@ def candidates_data(index: PassageIndex) -> tuple[int, list[dict[str, Any]]]:
         found = find_candidates(snap.recent_passages(CANDIDATES_FROM_PASSAGES), glossary, limit=CANDIDATES_KEPT)
         content_version = snap.state.content_version
     return content_version, [
-        {"phrase": c.phrase, "passages": c.passages, "documents": c.documents, "rise": c.rise, "score": c.score,
-         "examples": [{"doc": p.doc, "passage": p.id, "title": p.title, "date": p.date, "text": p.text}
-                      for p in c.examples]}
-        for c in found]
+        {
+            "phrase": c.phrase,
+            "passages": c.passages,
+            "documents": c.documents,
+            "rise": c.rise,
+            "score": c.score,
+            "examples": [
+                {"doc": p.doc, "passage": p.id, "title": p.title, "date": p.date, "text": p.text} for p in c.examples
+            ],
+        }
+        for c in found
+    ]
 
 
 class BackgroundWriter:
@@ -95,16 +103,30 @@ class BackgroundWriter:
             self._report({**job, "state": "running", "done": 0, "total": None}, force=True)
             try:
                 report = self.index.rematch(
-                    glossary, progress=lambda n, total: self._report({**job, "state": "running", "done": n,
-                                                                       "total": total}), wait_seconds=60.0)
+                    glossary,
+                    progress=lambda n, total: self._report({**job, "state": "running", "done": n, "total": total}),
+                    wait_seconds=60.0,
+                )
             except Exception as exc:
                 self._report({**job, "state": "failed", "error": str(exc)}, force=True)
                 raise
-            self._report({**job, "state": "done", "done": report.documents_checked,
-                          "total": report.documents_checked, "changed": report.documents_changed,
-                          "seconds": round(time.time() - started, 3)}, force=True)
-            log.info("glossary %s stored: %d documents checked, %d re-matched", glossary.version,
-                     report.documents_checked, report.documents_changed)
+            self._report(
+                {
+                    **job,
+                    "state": "done",
+                    "done": report.documents_checked,
+                    "total": report.documents_checked,
+                    "changed": report.documents_changed,
+                    "seconds": round(time.time() - started, 3),
+                },
+                force=True,
+            )
+            log.info(
+                "glossary %s stored: %d documents checked, %d re-matched",
+                glossary.version,
+                report.documents_checked,
+                report.documents_changed,
+            )
             done.append("rematch")
         if self._derived_due(force_derived):
             self._derived_at = time.monotonic()

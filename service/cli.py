@@ -25,12 +25,30 @@ def _default(name: str) -> Any:
     return os.environ.get(f"GLOSSARY_SERVICE_{name}") or DEFAULTS[name]
 
 
-GLOSSARY = click.option("--glossary", "glossary_path", type=click.Path(dir_okay=False), default=lambda: _default("GLOSSARY_PATH"),
-                        show_default="glossary.yaml", help="The glossary file.")
-CORPUS = click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False), default=lambda: _default("CORPUS_DIR"),
-                      show_default="corpus", help="The folder of .md/.txt documents.")
-INDEX = click.option("--index", "index_dir", type=click.Path(file_okay=False), default=lambda: _default("INDEX_DIR"),
-                     show_default="var/index", help="The index folder.")
+GLOSSARY = click.option(
+    "--glossary",
+    "glossary_path",
+    type=click.Path(dir_okay=False),
+    default=lambda: _default("GLOSSARY_PATH"),
+    show_default="glossary.yaml",
+    help="The glossary file.",
+)
+CORPUS = click.option(
+    "--corpus",
+    "corpus_dir",
+    type=click.Path(file_okay=False),
+    default=lambda: _default("CORPUS_DIR"),
+    show_default="corpus",
+    help="The folder of .md/.txt documents.",
+)
+INDEX = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False),
+    default=lambda: _default("INDEX_DIR"),
+    show_default="var/index",
+    help="The index folder.",
+)
 
 
 def _load(glossary_path: str) -> Any:
@@ -49,8 +67,10 @@ def _store(index_dir: str, glossary_path: str) -> Store:
     except GlossaryServiceError as exc:
         raise click.ClickException(str(exc)) from None
     if _load(glossary_path).version != store.glossary.version:
-        click.echo(f"note: {glossary_path} differs from the glossary the index holds; "
-                   "run `glossary build` to re-match it", err=True)
+        click.echo(
+            f"note: {glossary_path} differs from the glossary the index holds; run `glossary build` to re-match it",
+            err=True,
+        )
     return store
 
 
@@ -87,11 +107,14 @@ def check(file: str | None) -> None:
 @CORPUS
 @INDEX
 @click.option("--rebuild", "full", is_flag=True, help="Build a fresh index aside and switch to it.")
-@click.option("--procs", type=click.IntRange(1, 16), default=1, show_default=True, help="Writer processes for a full build.")
+@click.option(
+    "--procs", type=click.IntRange(1, 16), default=1, show_default=True, help="Writer processes for a full build."
+)
 @click.option("--database", "database_url", default=None, help="Build into PostgreSQL instead (postgresql://...).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def build(glossary_path: str, corpus_dir: str, index_dir: str, full: bool, procs: int,
-          database_url: str | None, quiet: bool) -> None:
+def build(
+    glossary_path: str, corpus_dir: str, index_dir: str, full: bool, procs: int, database_url: str | None, quiet: bool
+) -> None:
     """Build the index (term postings included), or bring it up to date with the corpus folder
     and the glossary file: documents added, changed or removed, and a glossary edit re-matched."""
     glossary = _load(glossary_path)
@@ -105,29 +128,42 @@ def build(glossary_path: str, corpus_dir: str, index_dir: str, full: bool, procs
 
             target = PostgresIndex(database_url)
             with tqdm(total=total, unit="doc", disable=quiet, desc="loading") as bar:
-                loaded = target.replace_all(read_corpus(corpus_dir, skipped), glossary, on_document=lambda d: bar.update())
+                loaded = target.replace_all(
+                    read_corpus(corpus_dir, skipped), glossary, on_document=lambda d: bar.update()
+                )
             with target.snapshot() as snap:
                 counts = snap.counts()
             target.close()
-            click.echo(f"loaded {loaded} documents into PostgreSQL: {counts.documents} documents, "
-                       f"{counts.passages} passages, {len(glossary)} terms")
+            click.echo(
+                f"loaded {loaded} documents into PostgreSQL: {counts.documents} documents, "
+                f"{counts.passages} passages, {len(glossary)} terms"
+            )
         elif full or not index_exists(index_dir):
             with tqdm(total=total, unit="doc", disable=quiet, desc="indexing") as bar:
-                rebuild(index_dir, read_corpus(corpus_dir, skipped), glossary, procs=procs,
-                        on_document=lambda d: bar.update())
+                rebuild(
+                    index_dir,
+                    read_corpus(corpus_dir, skipped),
+                    glossary,
+                    procs=procs,
+                    on_document=lambda d: bar.update(),
+                )
             click.echo(f"built {index_dir} from {total - len(skipped)} documents")
         else:
             index = WhooshIndex(index_dir)
             with tqdm(total=total, unit="doc", disable=quiet, desc="checking") as bar:
                 report = Library(corpus_dir, index, index_dir).sync(on_file=lambda p: bar.update())
             skipped = report.skipped
-            click.echo(f"updated {index_dir}: {len(report.added)} added, {len(report.changed)} changed, "
-                       f"{len(report.removed)} removed, {report.unchanged} unchanged")
+            click.echo(
+                f"updated {index_dir}: {len(report.added)} added, {len(report.changed)} changed, "
+                f"{len(report.removed)} removed, {report.unchanged} unchanged"
+            )
             if index.state().glossary_version != glossary.version:
                 with _bar(quiet, "re-matching") as bar:
                     result = index.rematch(glossary, progress=_progress(bar), procs=procs)
-                click.echo(f"glossary {glossary.version} stored: {result.documents_checked} documents checked, "
-                           f"{result.documents_changed} re-matched")
+                click.echo(
+                    f"glossary {glossary.version} stored: {result.documents_checked} documents checked, "
+                    f"{result.documents_changed} re-matched"
+                )
             index.close()
     except GlossaryServiceError as exc:
         raise click.ClickException(str(exc)) from None
@@ -211,7 +247,7 @@ def annotate(file: Any, glossary_path: str, as_json: bool) -> None:
         click.echo(json.dumps({"matches": [m.as_dict() for m in matches]}, ensure_ascii=False))
         return
     for m in matches:
-        click.echo(f"{m.start}\t{m.end}\t{m.term}\t{m.rule}\t{text[m.start:m.end]}")
+        click.echo(f"{m.start}\t{m.end}\t{m.term}\t{m.rule}\t{text[m.start : m.end]}")
 
 
 @main.command()
@@ -244,8 +280,9 @@ def migrate_index(index_dir: str, database_url: str, quiet: bool) -> None:
     target = PostgresIndex(database_url)
     documents = (doc for doc in (source.get_document(i) for i in ids) if doc is not None)
     with tqdm(total=len(ids), unit="doc", disable=quiet, desc="migrating") as bar:
-        loaded = target.replace_all(documents, glossary_from_text(source.state.glossary_text),
-                                    on_document=lambda d: bar.update())
+        loaded = target.replace_all(
+            documents, glossary_from_text(source.state.glossary_text), on_document=lambda d: bar.update()
+        )
     source.close()
     with target.snapshot() as snap:
         counts = snap.counts()

@@ -28,14 +28,27 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
     return response
 
 
-_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
-          422: "unprocessable", 429: "too_many_requests", 500: "internal_error", 503: "unavailable"}
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
 
 
 def wants_html() -> bool:
-    return not request.path.startswith("/api/") and request.path not in ("/openapi.json", "/healthz") \
+    return (
+        not request.path.startswith("/api/")
+        and request.path not in ("/openapi.json", "/healthz")
         and request.accept_mimetypes.accept_html
+    )
 
 
 def register_error_handlers(app: Flask, html_renderer: Any = None) -> None:

@@ -30,75 +30,208 @@ def _json(schema: Any, description: str = "OK") -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    names = {400: "Bad arguments", 401: "Missing or wrong token", 403: "Writes disabled",
-             404: "Not found", 409: "Conflict", 413: "Body too large", 415: "Unsupported media type",
-             422: "Invalid body", 503: "Writer busy"}
+    names = {
+        400: "Bad arguments",
+        401: "Missing or wrong token",
+        403: "Writes disabled",
+        404: "Not found",
+        409: "Conflict",
+        413: "Body too large",
+        415: "Unsupported media type",
+        422: "Invalid body",
+        503: "Writer busy",
+    }
     return {str(c): _json("Error", names[c]) for c in codes}
 
 
 TERM_ID = {"in": "path", "name": "term_id", "required": True, "schema": {"type": "string"}}
-DOC_ID = {"in": "path", "name": "doc_id", "required": True,
-          "schema": {"type": "string", "pattern": documents.DOC_ID_PATTERN, "maxLength": 300}}
+DOC_ID = {
+    "in": "path",
+    "name": "doc_id",
+    "required": True,
+    "schema": {"type": "string", "pattern": documents.DOC_ID_PATTERN, "maxLength": 300},
+}
 CACHED = {"304": {"description": "Not modified since the ETag sent in If-None-Match"}}
 
 # Every endpoint: (path, method, summary, parameters, request body schema, responses).
 ENDPOINTS: list[tuple[str, str, str, list[Any], Any, dict[str, Any]]] = [
-    ("/api/terms", "get", "List terms", [{"in": "query", "schema": terms.TermListArgs}], None,
-     {"200": _json(terms.TermList), **CACHED, **_errors(400)}),
-    ("/api/terms/{term_id}", "get", "One term with labels, relations and usage", [TERM_ID], None,
-     {"200": _json(terms.TermDetail), **CACHED, **_errors(404)}),
-    ("/api/terms/{term_id}/passages", "get", "Passages that use a term",
-     [TERM_ID, {"in": "query", "schema": terms.PassageArgs}], None,
-     {"200": _json(terms.TermPassages), **CACHED, **_errors(400, 404)}),
-    ("/api/lookup", "get", "Resolve a label in any form", [{"in": "query", "schema": text.LookupArgs}], None,
-     {"200": _json(text.LookupOut), **CACHED, **_errors(400, 404)}),
-    ("/api/suggest", "get", "Autocomplete over labels", [{"in": "query", "schema": text.SuggestArgs}], None,
-     {"200": _json(text.SuggestOut), **CACHED, **_errors(400)}),
-    ("/api/search", "get", "Full-text search", [{"in": "query", "schema": text.SearchArgs}], None,
-     {"200": _json(text.SearchOut), **CACHED, **_errors(400)}),
-    ("/api/annotate", "post", "Find every term occurrence in a text", [],
-     {"content": {"application/json": {"schema": text.AnnotateIn}, "text/plain": {"schema": {"type": "string"}}},
-      "required": True},
-     {"200": _json(text.AnnotateOut), **_errors(400, 413, 415, 422)}),
-    ("/api/documents", "post", "Add a document", [],
-     {"content": {"application/json": {"schema": documents.NewDocument}}, "required": True},
-     {"201": _json(documents.DocumentOut, "Created"), **_errors(400, 401, 403, 409, 413, 415, 422, 503)}),
-    ("/api/documents/{doc_id}", "get", "Read a document", [DOC_ID], None,
-     {"200": _json(documents.DocumentOut), **CACHED, **_errors(400, 404)}),
-    ("/api/documents/{doc_id}", "put", "Create or replace a document", [DOC_ID],
-     {"content": {"application/json": {"schema": documents.DocumentFields}}, "required": True},
-     {"200": _json(documents.DocumentOut, "Replaced"), "201": _json(documents.DocumentOut, "Created"),
-      **_errors(400, 401, 403, 413, 415, 422, 503)}),
-    ("/api/documents/{doc_id}", "delete", "Remove a document", [DOC_ID], None,
-     {"204": {"description": "Deleted"}, **_errors(400, 401, 403, 404, 503)}),
-    ("/api/terms/{term_id}/trend", "get", "Uses per week, month or year, normalised, with bursts",
-     [TERM_ID, {"in": "query", "schema": tracking.TrendArgs}], None,
-     {"200": _json(tracking.TrendOut), **CACHED, **_errors(400, 404)}),
-    ("/api/trends", "get", "Terms rising and falling most", [{"in": "query", "schema": tracking.TrendsArgs}], None,
-     {"200": _json(tracking.TrendsOut), **CACHED, **_errors(400)}),
-    ("/api/terms/{term_id}/cooccurring", "get", "Terms that share passages with a term",
-     [TERM_ID, {"in": "query", "schema": tracking.LimitArgs}], None,
-     {"200": _json(tracking.CooccurringOut), **CACHED, **_errors(400, 404)}),
-    ("/api/reports/deprecated", "get", "Passages that use deprecated terms or labels",
-     [{"in": "query", "schema": tracking.LimitArgs}], None,
-     {"200": _json(tracking.DeprecatedReport), **CACHED, **_errors(400)}),
-    ("/api/candidates", "get", "Recurring phrases that are not in the glossary",
-     [{"in": "query", "schema": tracking.LimitArgs}], None,
-     {"200": _json(tracking.CandidatesOut), **CACHED, **_errors(400)}),
-    ("/api/terms/{term_id}/history", "get", "Commits that changed a term (git)", [TERM_ID], None,
-     {"200": _json(glossary_file.HistoryOut), **CACHED, **_errors(404)}),
-    ("/api/changes", "get", "Terms added, changed or removed since a date or commit",
-     [{"in": "query", "schema": glossary_file.ChangesArgs}], None,
-     {"200": _json(glossary_file.ChangesOut), **CACHED, **_errors(400, 404)}),
-    ("/api/export", "get", "The glossary as CSV or SKOS (Turtle, JSON-LD)",
-     [{"in": "query", "schema": glossary_file.ExportArgs}], None,
-     {"200": {"description": "CSV, Turtle or JSON-LD", "content": {
-         "text/csv": {"schema": {"type": "string"}}, "text/turtle": {"schema": {"type": "string"}},
-         "application/ld+json": {"schema": {"type": "array", "items": {"type": "object"}}}}}, **_errors(400)}),
-    ("/api/import", "post", "Apply a CSV to glossary.yaml (dry run by default: shows the diff)",
-     [{"in": "query", "schema": glossary_file.ImportArgs}],
-     {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True},
-     {"200": _json(glossary_file.ImportOut), **_errors(400, 401, 403, 413, 415, 422)}),
+    (
+        "/api/terms",
+        "get",
+        "List terms",
+        [{"in": "query", "schema": terms.TermListArgs}],
+        None,
+        {"200": _json(terms.TermList), **CACHED, **_errors(400)},
+    ),
+    (
+        "/api/terms/{term_id}",
+        "get",
+        "One term with labels, relations and usage",
+        [TERM_ID],
+        None,
+        {"200": _json(terms.TermDetail), **CACHED, **_errors(404)},
+    ),
+    (
+        "/api/terms/{term_id}/passages",
+        "get",
+        "Passages that use a term",
+        [TERM_ID, {"in": "query", "schema": terms.PassageArgs}],
+        None,
+        {"200": _json(terms.TermPassages), **CACHED, **_errors(400, 404)},
+    ),
+    (
+        "/api/lookup",
+        "get",
+        "Resolve a label in any form",
+        [{"in": "query", "schema": text.LookupArgs}],
+        None,
+        {"200": _json(text.LookupOut), **CACHED, **_errors(400, 404)},
+    ),
+    (
+        "/api/suggest",
+        "get",
+        "Autocomplete over labels",
+        [{"in": "query", "schema": text.SuggestArgs}],
+        None,
+        {"200": _json(text.SuggestOut), **CACHED, **_errors(400)},
+    ),
+    (
+        "/api/search",
+        "get",
+        "Full-text search",
+        [{"in": "query", "schema": text.SearchArgs}],
+        None,
+        {"200": _json(text.SearchOut), **CACHED, **_errors(400)},
+    ),
+    (
+        "/api/annotate",
+        "post",
+        "Find every term occurrence in a text",
+        [],
+        {
+            "content": {"application/json": {"schema": text.AnnotateIn}, "text/plain": {"schema": {"type": "string"}}},
+            "required": True,
+        },
+        {"200": _json(text.AnnotateOut), **_errors(400, 413, 415, 422)},
+    ),
+    (
+        "/api/documents",
+        "post",
+        "Add a document",
+        [],
+        {"content": {"application/json": {"schema": documents.NewDocument}}, "required": True},
+        {"201": _json(documents.DocumentOut, "Created"), **_errors(400, 401, 403, 409, 413, 415, 422, 503)},
+    ),
+    (
+        "/api/documents/{doc_id}",
+        "get",
+        "Read a document",
+        [DOC_ID],
+        None,
+        {"200": _json(documents.DocumentOut), **CACHED, **_errors(400, 404)},
+    ),
+    (
+        "/api/documents/{doc_id}",
+        "put",
+        "Create or replace a document",
+        [DOC_ID],
+        {"content": {"application/json": {"schema": documents.DocumentFields}}, "required": True},
+        {
+            "200": _json(documents.DocumentOut, "Replaced"),
+            "201": _json(documents.DocumentOut, "Created"),
+            **_errors(400, 401, 403, 413, 415, 422, 503),
+        },
+    ),
+    (
+        "/api/documents/{doc_id}",
+        "delete",
+        "Remove a document",
+        [DOC_ID],
+        None,
+        {"204": {"description": "Deleted"}, **_errors(400, 401, 403, 404, 503)},
+    ),
+    (
+        "/api/terms/{term_id}/trend",
+        "get",
+        "Uses per week, month or year, normalised, with bursts",
+        [TERM_ID, {"in": "query", "schema": tracking.TrendArgs}],
+        None,
+        {"200": _json(tracking.TrendOut), **CACHED, **_errors(400, 404)},
+    ),
+    (
+        "/api/trends",
+        "get",
+        "Terms rising and falling most",
+        [{"in": "query", "schema": tracking.TrendsArgs}],
+        None,
+        {"200": _json(tracking.TrendsOut), **CACHED, **_errors(400)},
+    ),
+    (
+        "/api/terms/{term_id}/cooccurring",
+        "get",
+        "Terms that share passages with a term",
+        [TERM_ID, {"in": "query", "schema": tracking.LimitArgs}],
+        None,
+        {"200": _json(tracking.CooccurringOut), **CACHED, **_errors(400, 404)},
+    ),
+    (
+        "/api/reports/deprecated",
+        "get",
+        "Passages that use deprecated terms or labels",
+        [{"in": "query", "schema": tracking.LimitArgs}],
+        None,
+        {"200": _json(tracking.DeprecatedReport), **CACHED, **_errors(400)},
+    ),
+    (
+        "/api/candidates",
+        "get",
+        "Recurring phrases that are not in the glossary",
+        [{"in": "query", "schema": tracking.LimitArgs}],
+        None,
+        {"200": _json(tracking.CandidatesOut), **CACHED, **_errors(400)},
+    ),
+    (
+        "/api/terms/{term_id}/history",
+        "get",
+        "Commits that changed a term (git)",
+        [TERM_ID],
+        None,
+        {"200": _json(glossary_file.HistoryOut), **CACHED, **_errors(404)},
+    ),
+    (
+        "/api/changes",
+        "get",
+        "Terms added, changed or removed since a date or commit",
+        [{"in": "query", "schema": glossary_file.ChangesArgs}],
+        None,
+        {"200": _json(glossary_file.ChangesOut), **CACHED, **_errors(400, 404)},
+    ),
+    (
+        "/api/export",
+        "get",
+        "The glossary as CSV or SKOS (Turtle, JSON-LD)",
+        [{"in": "query", "schema": glossary_file.ExportArgs}],
+        None,
+        {
+            "200": {
+                "description": "CSV, Turtle or JSON-LD",
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "text/turtle": {"schema": {"type": "string"}},
+                    "application/ld+json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                },
+            },
+            **_errors(400),
+        },
+    ),
+    (
+        "/api/import",
+        "post",
+        "Apply a CSV to glossary.yaml (dry run by default: shows the diff)",
+        [{"in": "query", "schema": glossary_file.ImportArgs}],
+        {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True},
+        {"200": _json(glossary_file.ImportOut), **_errors(400, 401, 403, 413, 415, 422)},
+    ),
     ("/api/status", "get", "Glossary version and index counts", [], None, {"200": _json(status.StatusOut)}),
     ("/healthz", "get", "Liveness for load balancers", [], None, {"200": _json(status.HealthOut)}),
 ]
@@ -106,15 +239,23 @@ ENDPOINTS: list[tuple[str, str, str, list[Any], Any, dict[str, Any]]] = [
 
 @lru_cache(maxsize=1)
 def build_spec() -> dict[str, Any]:
-    spec = APISpec(title="Glossary and term-tracking service", version="1.0.0", openapi_version="3.1.0",
-                   plugins=[MarshmallowPlugin()],
-                   info={"description": "Where and how each glossary term is used in a document corpus."})
+    spec = APISpec(
+        title="Glossary and term-tracking service",
+        version="1.0.0",
+        openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "Where and how each glossary term is used in a document corpus."},
+    )
     spec.components.schema("Error", schema=ErrorOut)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     paths: dict[str, dict[str, Any]] = {}
     for path, method, summary, parameters, body, responses in ENDPOINTS:
-        operation: dict[str, Any] = {"summary": summary, "parameters": parameters, "responses": responses,
-                                     "operationId": f"{method}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}"}
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "parameters": parameters,
+            "responses": responses,
+            "operationId": f"{method}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+        }
         if body:
             operation["requestBody"] = body
         if method in ("put", "delete") or path in ("/api/documents", "/api/import"):

@@ -33,7 +33,9 @@ def highlight(text: str, spans: list[tuple[int, int, str | None, str | None]], w
         out.append(escape(text[position:start]))
         inner = escape(text[start:end])
         if href:
-            out.append(Markup('<a class="term-link" href="{}" title="{}"><mark>{}</mark></a>').format(href, title or "", inner))
+            out.append(
+                Markup('<a class="term-link" href="{}" title="{}"><mark>{}</mark></a>').format(href, title or "", inner)
+            )
         else:
             out.append(Markup("<mark>{}</mark>").format(inner))
         position = end
@@ -53,9 +55,19 @@ def chart(periods: list[PeriodCount], width: int = 720, height: int = 180) -> di
     bars = []
     for i, p in enumerate(periods):
         bar_height = round((height - 50) * p.count / top, 1)
-        bars.append({"x": round(i * slot + slot * 0.15, 1), "w": round(slot * 0.7, 1), "h": bar_height,
-                     "y": round(height - 30 - bar_height, 1), "count": p.count, "period": p.period,
-                     "burst": p.burst, "show_label": i % every == 0, "cx": round(i * slot + slot / 2, 1)})
+        bars.append(
+            {
+                "x": round(i * slot + slot * 0.15, 1),
+                "w": round(slot * 0.7, 1),
+                "h": bar_height,
+                "y": round(height - 30 - bar_height, 1),
+                "count": p.count,
+                "period": p.period,
+                "burst": p.burst,
+                "show_label": i % every == 0,
+                "cx": round(i * slot + slot / 2, 1),
+            }
+        )
     return {"bars": bars, "width": width, "height": height}
 
 
@@ -65,9 +77,15 @@ def home() -> Any:
     query = request.args.get("q", "").strip()[:500]
     result = store.search(query) if query else None
     resolved = store.lookup(query) if query else None
-    return render_template("home.html", query=query, result=result,
-                           resolved=resolved.term if resolved else None, highlight=highlight,
-                           counts=store.counts(), glossary=store.glossary)
+    return render_template(
+        "home.html",
+        query=query,
+        result=result,
+        resolved=resolved.term if resolved else None,
+        highlight=highlight,
+        counts=store.counts(),
+        glossary=store.glossary,
+    )
 
 
 def _offset() -> int:
@@ -87,8 +105,16 @@ def term_page(term_id: str) -> Any:
     total, hits = store.term_passages(term, limit=PAGE_SIZE, offset=offset)
     periods = trend(store, term, "month")
     return render_template(
-        "term.html", term=term, detail=term_detail(term), hits=hits, total=total, offset=offset,
-        page_size=PAGE_SIZE, chart=chart(periods), periods=periods, highlight=highlight,
+        "term.html",
+        term=term,
+        detail=term_detail(term),
+        hits=hits,
+        total=total,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        chart=chart(periods),
+        periods=periods,
+        highlight=highlight,
         cooccurring=cooccurring(store, term, limit=8),
     )
 
@@ -113,8 +139,9 @@ def document_page(doc_id: str) -> Any:
             spans.append((m.start, m.end, url_for("pages.term_page", term_id=m.term), term.term if term else m.term))
         rendered.append((passage, highlight(passage.text, spans)))
     terms_used = sorted({m.term for _, ms in passages for m in ms})
-    return render_template("document.html", doc=doc, passages=rendered,
-                           terms_used=[glossary.get(t) for t in terms_used if glossary.get(t)])
+    return render_template(
+        "document.html", doc=doc, passages=rendered, terms_used=[glossary.get(t) for t in terms_used if glossary.get(t)]
+    )
 
 
 def not_found(message: str, query: str | None) -> Any:

@@ -32,8 +32,9 @@ def run(parent: int) -> None:
     os.nice(10)  # background work: the serving workers come first for the CPU
     config = settings()
     index, _ = open_index(config)
-    writer = BackgroundWriter(index, LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=0.0),
-                              derived_every=config["DERIVED_EVERY_SECONDS"])
+    writer = BackgroundWriter(
+        index, LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=0.0), derived_every=config["DERIVED_EVERY_SECONDS"]
+    )
     while os.getppid() == parent:
         try:
             writer.run_once()
@@ -49,8 +50,18 @@ def start() -> int:
     pid = os.fork()
     if pid:
         return pid
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGCHLD, signal.SIGUSR1,
-                signal.SIGUSR2, signal.SIGTTIN, signal.SIGTTOU, signal.SIGWINCH):
+    for sig in (
+        signal.SIGTERM,
+        signal.SIGINT,
+        signal.SIGHUP,
+        signal.SIGQUIT,
+        signal.SIGCHLD,
+        signal.SIGUSR1,
+        signal.SIGUSR2,
+        signal.SIGTTIN,
+        signal.SIGTTOU,
+        signal.SIGWINCH,
+    ):
         signal.signal(sig, signal.SIG_DFL)  # not gunicorn's master handlers
     code = 0
     try:

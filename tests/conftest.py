@@ -78,11 +78,18 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def app_config(backend: str, request: pytest.FixtureRequest, glossary_file: Path, corpus_dir: Path,
-               index_dir: Path) -> dict[str, object]:
-    config: dict[str, object] = {"GLOSSARY_PATH": str(glossary_file), "CORPUS_DIR": str(corpus_dir),
-                                 "INDEX_DIR": str(index_dir), "WRITE_TOKEN": TOKEN, "GLOSSARY_POLL_SECONDS": 0.0,
-                                 "BACKGROUND_WRITER_SECONDS": 0.0, "TESTING": True}
+def app_config(
+    backend: str, request: pytest.FixtureRequest, glossary_file: Path, corpus_dir: Path, index_dir: Path
+) -> dict[str, object]:
+    config: dict[str, object] = {
+        "GLOSSARY_PATH": str(glossary_file),
+        "CORPUS_DIR": str(corpus_dir),
+        "INDEX_DIR": str(index_dir),
+        "WRITE_TOKEN": TOKEN,
+        "GLOSSARY_POLL_SECONDS": 0.0,
+        "BACKGROUND_WRITER_SECONDS": 0.0,
+        "TESTING": True,
+    }
     if backend == "postgresql":
         config["DATABASE_URL"] = request.getfixturevalue("database_url")
     return config
@@ -115,11 +122,26 @@ class Gunicorn:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._output = ""
-        full_env = {**os.environ, **env, "GLOSSARY_SERVICE_BIND": f"127.0.0.1:{self.port}",
-                    "GLOSSARY_SERVICE_WORKERS": str(workers)}
+        full_env = {
+            **os.environ,
+            **env,
+            "GLOSSARY_SERVICE_BIND": f"127.0.0.1:{self.port}",
+            "GLOSSARY_SERVICE_WORKERS": str(workers),
+        }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "service" / "gunicorn_conf.py"), "service:create_app()"],
-            cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(ROOT / "service" / "gunicorn_conf.py"),
+                "service:create_app()",
+            ],
+            cwd=ROOT,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         try:
             self._wait_until_ready(workers)
@@ -159,9 +181,13 @@ class Gunicorn:
 
 @pytest.fixture
 def gunicorn_env(glossary_file: Path, corpus_dir: Path, index_dir: Path) -> dict[str, str]:
-    return {"GLOSSARY_SERVICE_GLOSSARY_PATH": str(glossary_file), "GLOSSARY_SERVICE_CORPUS_DIR": str(corpus_dir),
-            "GLOSSARY_SERVICE_INDEX_DIR": str(index_dir), "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN,
-            "GLOSSARY_SERVICE_GLOSSARY_POLL_SECONDS": "0.5"}
+    return {
+        "GLOSSARY_SERVICE_GLOSSARY_PATH": str(glossary_file),
+        "GLOSSARY_SERVICE_CORPUS_DIR": str(corpus_dir),
+        "GLOSSARY_SERVICE_INDEX_DIR": str(index_dir),
+        "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN,
+        "GLOSSARY_SERVICE_GLOSSARY_POLL_SECONDS": "0.5",
+    }
 
 
 @pytest.fixture

@@ -22,8 +22,12 @@ def postings_of(index: PassageIndex) -> dict[str, list[tuple[str, Spans]]]:
     """Every term's passages and spans as the postings give them, newest first."""
     with index.snapshot() as snap:
         store = Store(snap)
-        return {t.id: [(h.passage.id, tuple((m.start, m.end, m.label, m.rule) for m in h.matches))
-                       for h in store.all_hits(t)] for t in store.glossary.terms}
+        return {
+            t.id: [
+                (h.passage.id, tuple((m.start, m.end, m.label, m.rule) for m in h.matches)) for h in store.all_hits(t)
+            ]
+            for t in store.glossary.terms
+        }
 
 
 def full_match(index: PassageIndex) -> dict[str, list[tuple[str, Spans]]]:

@@ -18,15 +18,24 @@ class SoakResult:
     deleted: set[str] = field(default_factory=set)
 
 
-def soak(base_url: str, token: str, seconds: float, clients: int = 4, max_requests: int = 200_000,
-         tag: str = "run") -> SoakResult:
+def soak(
+    base_url: str, token: str, seconds: float, clients: int = 4, max_requests: int = 200_000, tag: str = "run"
+) -> SoakResult:
     """Clients loop over reads (80%) and writes (20%) until time or the request cap runs out."""
     assert base_url.startswith(("http://127.", "http://localhost")), "soak only loopback"
     result = SoakResult()
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
-    reads = ["/api/terms/digital-twin/passages", "/api/suggest?q=dig", "/api/lookup?label=AI%20factories",
-             "/api/search?q=digital", "/api/terms", "/api/status", "/api/terms/gpu", "/"]
+    reads = [
+        "/api/terms/digital-twin/passages",
+        "/api/suggest?q=dig",
+        "/api/lookup?label=AI%20factories",
+        "/api/search?q=digital",
+        "/api/terms",
+        "/api/status",
+        "/api/terms/gpu",
+        "/",
+    ]
 
     def client(number: int) -> None:
         rng = random.Random(number)
@@ -43,8 +52,12 @@ def soak(base_url: str, token: str, seconds: float, clients: int = 4, max_reques
                 if rng.random() < 0.2:
                     doc_id = f"soak/{tag}-c{number}-{n}"
                     if rng.random() < 0.8 or not result.written:
-                        r = session.put(f"{base_url}/api/documents/{doc_id}", headers=auth, timeout=30,
-                                        json={"text": f"Soak {n}: a digital twin and GPUs.", "date": "2025-10-01"})
+                        r = session.put(
+                            f"{base_url}/api/documents/{doc_id}",
+                            headers=auth,
+                            timeout=30,
+                            json={"text": f"Soak {n}: a digital twin and GPUs.", "date": "2025-10-01"},
+                        )
                         if r.status_code in (200, 201):
                             with lock:
                                 result.written.add(doc_id)

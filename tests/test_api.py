@@ -78,7 +78,7 @@ def test_term_passages(client: Any, spec: dict[str, Any]) -> None:
     assert (first["doc"], first["passage"], first["date"], first["title"]) == ("gamma", "gamma:1", "2025-03-05", "감마")
     assert first["matches"] == [{"start": 0, "end": 6, "label": "디지털 트윈", "rule": "exact"}]
     alpha = body["passages"][1]
-    assert [alpha["text"][m["start"]:m["end"]] for m in alpha["matches"]] == ["digital twin", "digital twins"]
+    assert [alpha["text"][m["start"] : m["end"]] for m in alpha["matches"]] == ["digital twin", "digital twins"]
     page = client.get("/api/terms/digital-twin/passages?limit=1&offset=1").get_json()
     assert page["passages"][0]["passage"] == "alpha:1"
     assert page["next"] == "/api/terms/digital-twin/passages?limit=1&offset=2"
@@ -93,12 +93,20 @@ def test_term_passages(client: Any, spec: dict[str, Any]) -> None:
     error_shape(client.get("/api/terms/nope/passages"), 404)
 
 
-@pytest.mark.parametrize(("label", "term", "rule"), [
-    ("digital twin", "digital-twin", "exact"), ("DIGITAL TWIN", "digital-twin", "case"),
-    ("Digital-Twin", "digital-twin", "variant"), ("AI factories", "ai-factory", "inflection"),
-    ("디지털 트윈", "digital-twin", "exact"), ("디지털 트윈을", "digital-twin", "exact"),
-    ("digitial twin", "digital-twin", "exact"), ("GPU's", "gpu", "inflection"), ("gpus", "gpu", "inflection"),
-])
+@pytest.mark.parametrize(
+    ("label", "term", "rule"),
+    [
+        ("digital twin", "digital-twin", "exact"),
+        ("DIGITAL TWIN", "digital-twin", "case"),
+        ("Digital-Twin", "digital-twin", "variant"),
+        ("AI factories", "ai-factory", "inflection"),
+        ("디지털 트윈", "digital-twin", "exact"),
+        ("디지털 트윈을", "digital-twin", "exact"),
+        ("digitial twin", "digital-twin", "exact"),
+        ("GPU's", "gpu", "inflection"),
+        ("gpus", "gpu", "inflection"),
+    ],
+)
 def test_lookup_resolves_any_form(client: Any, spec: dict[str, Any], label: str, term: str, rule: str) -> None:
     r = client.get("/api/lookup", query_string={"label": label})
     conforms(spec, "/api/lookup", "get", r)
@@ -112,9 +120,17 @@ def test_lookup_miss_suggests(client: Any) -> None:
     error_shape(client.get("/api/lookup"), 400)
 
 
-@pytest.mark.parametrize(("q", "first"), [("digi", ("digital-twin", "digital twin")), ("디지털", ("digital-twin", "디지털 트윈")),
-                                          ("twin", ("digital-twin", "digital twin")), ("digitial", ("digital-twin", "digital twin")),
-                                          ("ai f", ("ai-factory", "AI factory")), ("디지털 트윈을", ("digital-twin", "디지털 트윈"))])
+@pytest.mark.parametrize(
+    ("q", "first"),
+    [
+        ("digi", ("digital-twin", "digital twin")),
+        ("디지털", ("digital-twin", "디지털 트윈")),
+        ("twin", ("digital-twin", "digital twin")),
+        ("digitial", ("digital-twin", "digital twin")),
+        ("ai f", ("ai-factory", "AI factory")),
+        ("디지털 트윈을", ("digital-twin", "디지털 트윈")),
+    ],
+)
 def test_suggest(client: Any, spec: dict[str, Any], q: str, first: tuple[str, str]) -> None:
     r = client.get("/api/suggest", query_string={"q": q})
     conforms(spec, "/api/suggest", "get", r)
@@ -128,12 +144,12 @@ def test_search_passages_and_terms(client: Any, spec: dict[str, Any]) -> None:
     body = r.get_json()
     assert [t["id"] for t in body["terms"]] == ["digital-twin"]
     alpha = next(p for p in body["passages"] if p["passage"] == "alpha:1")
-    assert [alpha["text"][h["start"]:h["end"]] for h in alpha["highlights"]][:2] == ["digital", "twin"]
+    assert [alpha["text"][h["start"] : h["end"]] for h in alpha["highlights"]][:2] == ["digital", "twin"]
     ko = client.get("/api/search", query_string={"q": "디지털"}).get_json()
     assert [p["passage"] for p in ko["passages"]] == ["gamma:1"]
 
 
-@pytest.mark.parametrize("q", ['AND OR NOT', '"unclosed', "title:(x", "* ? ~2 ^3 [a TO b] {}", "\\", "((((", "a -b +c"])
+@pytest.mark.parametrize("q", ["AND OR NOT", '"unclosed', "title:(x", "* ? ~2 ^3 [a TO b] {}", "\\", "((((", "a -b +c"])
 def test_search_never_chokes_on_query_syntax(client: Any, q: str) -> None:
     r = client.get("/api/search", query_string={"q": q})
     assert r.status_code == 200 and "passages" in r.get_json()
@@ -144,7 +160,8 @@ def test_annotate_json_and_text(client: Any, spec: dict[str, Any]) -> None:
     conforms(spec, "/api/annotate", "post", r)
     assert r.get_json()["matches"] == [
         {"term": "ai-factory", "start": 4, "end": 16, "label": "AI factory", "rule": "inflection"},
-        {"term": "gpu", "start": 23, "end": 28, "label": "GPU", "rule": "inflection"}]
+        {"term": "gpu", "start": 23, "end": 28, "label": "GPU", "rule": "inflection"},
+    ]
     r = client.post("/api/annotate", data="디지털 트윈을".encode(), content_type="text/plain; charset=utf-8")
     assert r.get_json()["matches"][0]["term"] == "digital-twin"
     error_shape(client.post("/api/annotate", data="x", content_type="application/xml"), 415)
@@ -156,7 +173,12 @@ def test_annotate_json_and_text(client: Any, spec: dict[str, Any]) -> None:
 
 
 def test_documents_crud_with_token(client: Any, spec: dict[str, Any], corpus_dir: Path, backend: str) -> None:
-    new = {"id": "news/new-one", "title": "New", "date": "2025-08-01", "text": "A digital twin of a GPU cluster.\n\nSecond."}
+    new = {
+        "id": "news/new-one",
+        "title": "New",
+        "date": "2025-08-01",
+        "text": "A digital twin of a GPU cluster.\n\nSecond.",
+    }
     error_shape(client.post("/api/documents", json=new), 401)
     error_shape(client.post("/api/documents", json=new, headers={"Authorization": "Bearer wrong"}), 401)
     r = client.post("/api/documents", json=new, headers=AUTH)
@@ -188,8 +210,9 @@ def test_bad_document_ids_are_400(client: Any, doc_id: str) -> None:
 
 
 def test_document_body_validation(client: Any) -> None:
-    details = error_shape(client.post("/api/documents", json={"id": "../x", "date": "soon", "colour": 1}, headers=AUTH),
-                          422)["details"]
+    details = error_shape(
+        client.post("/api/documents", json={"id": "../x", "date": "soon", "colour": 1}, headers=AUTH), 422
+    )["details"]
     assert {"id", "date", "text", "colour"} <= set(details)
     error_shape(client.post("/api/documents", data="x", content_type="text/plain", headers=AUTH), 415)
     error_shape(client.post("/api/documents", json={"id": "big", "text": "x" * 1_100_000}, headers=AUTH), 413)
@@ -220,7 +243,9 @@ def test_status_health_and_invalid_glossary_edit(client: Any, spec: dict[str, An
 
 def test_valid_glossary_edit_is_live_once_the_writer_stored_it(app: Any, client: Any, glossary_file: Path) -> None:
     before = client.get("/api/terms/gpu").headers["X-Glossary-Version"]
-    glossary_file.write_text(glossary_file.read_text().replace("    term: GPU\n", "    term: GPU\n    aliases: [old name]\n"))
+    glossary_file.write_text(
+        glossary_file.read_text().replace("    term: GPU\n", "    term: GPU\n    aliases: [old name]\n")
+    )
     status = client.get("/api/status").get_json()
     assert status["glossary"]["pending"] and status["glossary"]["version"] == before
     r = client.get("/api/terms/gpu/passages")  # until the writer stores it: the old glossary with its postings
@@ -256,7 +281,9 @@ def test_error_shapes_for_unknown_urls_methods_and_crashes(app: Any) -> None:
 
 
 def test_openapi_lists_every_api_route(app: Any, spec: dict[str, Any]) -> None:
-    routes = {str(rule) for rule in app.url_map.iter_rules() if str(rule).startswith(("/api/", "/healthz"))} - {"/api/docs"}
+    routes = {str(rule) for rule in app.url_map.iter_rules() if str(rule).startswith(("/api/", "/healthz"))} - {
+        "/api/docs"
+    }
     assert len(routes) >= 13
     documented = {p.replace("{term_id}", "<term_id>").replace("{doc_id}", "<doc_id:doc_id>") for p in spec["paths"]}
     assert routes == documented
@@ -275,6 +302,8 @@ def test_response_cache_follows_the_versions(app: Any, client: Any, glossary_fil
     client.put("/api/documents/cache-test", json={"text": "One more GPU."}, headers=AUTH)
     after_write = client.get("/api/terms/gpu/passages").get_json()
     assert after_write["total"] == first.get_json()["total"] + 1  # a write changes the index version
-    glossary_file.write_text(glossary_file.read_text().replace("    term: GPU\n", "    term: GPU\n    aliases: [one more]\n"))
+    glossary_file.write_text(
+        glossary_file.read_text().replace("    term: GPU\n", "    term: GPU\n    aliases: [one more]\n")
+    )
     app.extensions["glossary"].writer.run_once()
     assert client.get("/api/terms/gpu/passages").headers["ETag"] != first.headers["ETag"]

@@ -42,14 +42,31 @@ def test_build_update_lookup_stats_annotate(glossary_file: Path, corpus_dir: Pat
     code, out = run("stats", *common)
     assert code == 0 and "documents\t4" in out and "  digital-twin\t4" in out
     code, out = run("annotate", "-", "--glossary", str(glossary_file), input="Two AI factories and 디지털 트윈을")
-    assert code == 0 and out.splitlines() == ["4\t16\tai-factory\tinflection\tAI factories", "21\t27\tdigital-twin\texact\t디지털 트윈"]
+    assert code == 0 and out.splitlines() == [
+        "4\t16\tai-factory\tinflection\tAI factories",
+        "21\t27\tdigital-twin\texact\t디지털 트윈",
+    ]
 
 
 def test_rebuild_flag_and_missing_corpus(glossary_file: Path, corpus_dir: Path, tmp_path: Path) -> None:
     ix = tmp_path / "ix"
-    assert run("build", "--glossary", str(glossary_file), "--corpus", str(corpus_dir), "--index", str(ix), "--quiet")[0] == 0
-    code, out = run("build", "--glossary", str(glossary_file), "--corpus", str(corpus_dir), "--index", str(ix),
-                    "--rebuild", "--procs", "2", "--quiet")
+    assert (
+        run("build", "--glossary", str(glossary_file), "--corpus", str(corpus_dir), "--index", str(ix), "--quiet")[0]
+        == 0
+    )
+    code, out = run(
+        "build",
+        "--glossary",
+        str(glossary_file),
+        "--corpus",
+        str(corpus_dir),
+        "--index",
+        str(ix),
+        "--rebuild",
+        "--procs",
+        "2",
+        "--quiet",
+    )
     assert code == 0 and "built" in out
     code, out = run("build", "--glossary", str(glossary_file), "--corpus", str(tmp_path / "nope"), "--index", str(ix))
     assert code == 1 and "no corpus folder" in out

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import Skipped, corpus_files, count_corpus_files, paragraphs, parse_document, read_corpus, validate_document_id
+from index.corpus import (
+    Skipped,
+    corpus_files,
+    count_corpus_files,
+    paragraphs,
+    parse_document,
+    read_corpus,
+    validate_document_id,
+)
 from index.errors import DocumentError
 
 
@@ -23,8 +31,11 @@ def test_markdown_document(corpus_dir: Path) -> None:
 
 def test_nested_text_file_without_blank_lines_is_one_passage_per_line(corpus_dir: Path) -> None:
     beta = next(d for d in read_corpus(corpus_dir) if d.id == "sub/beta")
-    assert [p.text for p in beta.passages] == ["An AI plant was the old name.", "The GPU's fans were loud.",
-                                               "A Digital-Twin again."]
+    assert [p.text for p in beta.passages] == [
+        "An AI plant was the old name.",
+        "The GPU's fans were loud.",
+        "A Digital-Twin again.",
+    ]
     assert beta.date is None and beta.title == "beta"
 
 

@@ -21,10 +21,28 @@ def problems(text: str) -> list[tuple[int | None, str | None, str | None, str]]:
 def test_project_glossary_is_valid_and_large_enough() -> None:
     glossary = load_glossary(ROOT / "glossary.yaml")
     assert len(glossary) >= 30
-    required = ["sovereign AI", "physical AI", "digital twin", "AI factory", "hyperscale AI", "large language model",
-                "foundation model", "GPU", "AI accelerator", "AI infrastructure", "AI data centre",
-                "national AI computing centre", "private 5G", "robotics", "autonomous vehicle", "smart factory",
-                "data sovereignty", "AI hub", "AI chip export controls", "AI model localisation"]
+    required = [
+        "sovereign AI",
+        "physical AI",
+        "digital twin",
+        "AI factory",
+        "hyperscale AI",
+        "large language model",
+        "foundation model",
+        "GPU",
+        "AI accelerator",
+        "AI infrastructure",
+        "AI data centre",
+        "national AI computing centre",
+        "private 5G",
+        "robotics",
+        "autonomous vehicle",
+        "smart factory",
+        "data sovereignty",
+        "AI hub",
+        "AI chip export controls",
+        "AI model localisation",
+    ]
     names = {t.term for t in glossary}
     assert not [r for r in required if r not in names]
 
@@ -49,27 +67,29 @@ def test_unknown_field_names_line_term_and_field() -> None:
 
 
 def test_missing_definition_and_wrong_type_reported_together() -> None:
-    text = ("terms:\n"
-            "  - id: gpu\n    term: GPU\n"
-            "  - id: npu\n    term: NPU\n    definition: y\n    tags: 5\n")
+    text = "terms:\n  - id: gpu\n    term: GPU\n  - id: npu\n    term: NPU\n    definition: y\n    tags: 5\n"
     found = problems(text)
     assert (2, "gpu", "definition", "Missing data for required field.") in found
     assert (7, "npu", "tags", "Not a valid list.") in found
 
 
 def test_duplicate_id_and_label_claimed_twice() -> None:
-    text = ("terms:\n"
-            "  - id: gpu\n    term: GPU\n    definition: a\n"
-            "  - id: gpu\n    term: graphics card\n    definition: b\n"
-            "  - id: card\n    term: Graphics-Card\n    definition: c\n")
+    text = (
+        "terms:\n"
+        "  - id: gpu\n    term: GPU\n    definition: a\n"
+        "  - id: gpu\n    term: graphics card\n    definition: b\n"
+        "  - id: card\n    term: Graphics-Card\n    definition: c\n"
+    )
     found = problems(text)
     assert any(p[1] == "gpu" and p[2] == "id" and "duplicate id" in p[3] and p[0] == 5 for p in found)
     assert any(p[1] == "card" and p[2] == "labels" and "also a label of term 'gpu'" in p[3] for p in found)
 
 
 def test_relations_must_resolve() -> None:
-    text = ("terms:\n  - id: gpu\n    term: GPU\n    definition: a\n    related: [tpu]\n"
-            "    broader: [gpu]\n    status: deprecated\n    replaced_by: nothing\n")
+    text = (
+        "terms:\n  - id: gpu\n    term: GPU\n    definition: a\n    related: [tpu]\n"
+        "    broader: [gpu]\n    status: deprecated\n    replaced_by: nothing\n"
+    )
     found = problems(text)
     assert (5, "gpu", "related", "unknown term id 'tpu'") in found
     assert (6, "gpu", "broader", "a term cannot point at itself") in found
@@ -82,16 +102,20 @@ def test_replacement_only_for_deprecated_terms() -> None:
 
 
 def test_label_entries_and_statuses_are_validated() -> None:
-    text = ("terms:\n  - id: a\n    term: A thing\n    definition: a\n"
-            "    aliases: [{label: x, status: old}]\n    labels: {KO: [y]}\n")
+    text = (
+        "terms:\n  - id: a\n    term: A thing\n    definition: a\n"
+        "    aliases: [{label: x, status: old}]\n    labels: {KO: [y]}\n"
+    )
     found = problems(text)
     assert any(p[2] and p[2].startswith("aliases") and "Must be one of" in p[3] for p in found)
     assert any(p[2] and p[2].startswith("labels") and "language code" in p[3] for p in found)
 
 
 def test_examples_that_do_not_behave_fail_naming_term_and_sentence() -> None:
-    text = ("terms:\n  - id: gpu\n    term: GPU\n    definition: a\n"
-            "    examples:\n      match: [The CPU is busy.]\n      no_match: [Ten GPUs arrived.]\n")
+    text = (
+        "terms:\n  - id: gpu\n    term: GPU\n    definition: a\n"
+        "    examples:\n      match: [The CPU is busy.]\n      no_match: [Ten GPUs arrived.]\n"
+    )
     found = problems(text)
     assert any(p[1] == "gpu" and p[2] == "examples.match" and "The CPU is busy." in p[3] for p in found)
     assert any(p[1] == "gpu" and p[2] == "examples.no_match" and "'GPUs'" in p[3] for p in found)
@@ -108,8 +132,10 @@ def test_not_a_mapping_and_terms_missing() -> None:
 
 
 def test_alias_bomb_is_rejected_fast() -> None:
-    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n" \
-           "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\nterms: []\n"
+    bomb = (
+        "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\nterms: []\n"
+    )
     found = problems(bomb)
     assert "anchors are not allowed" in found[0][3] or "aliases are not allowed" in found[0][3]
 

@@ -34,8 +34,10 @@ def test_term_passages_newest_first_with_spans(index: WhooshIndex) -> None:
     hits = store.all_hits(store.term("digital-twin"))
     assert [h.passage.id for h in hits] == ["gamma:1", "alpha:1", "sub/beta:3"]
     alpha = hits[1]
-    assert [(alpha.passage.text[m.start:m.end], m.rule) for m in alpha.matches] == [
-        ("digital twin", "exact"), ("digital twins", "inflection")]
+    assert [(alpha.passage.text[m.start : m.end], m.rule) for m in alpha.matches] == [
+        ("digital twin", "exact"),
+        ("digital twins", "inflection"),
+    ]
     assert hits[0].matches[0].label == "디지털 트윈"
 
 
@@ -63,8 +65,9 @@ def test_incremental_update_adds_changes_and_removes(index: WhooshIndex, corpus_
     assert postings_of(index) == full_match(index)
 
 
-def test_sync_skips_and_reports_a_document_that_does_not_parse(index: WhooshIndex, corpus_dir: Path,
-                                                               index_dir: Path) -> None:
+def test_sync_skips_and_reports_a_document_that_does_not_parse(
+    index: WhooshIndex, corpus_dir: Path, index_dir: Path
+) -> None:
     (corpus_dir / "bad.md").write_text("---\ndate: someday\n---\nA GPU.\n")
     (corpus_dir / "good.md").write_text("---\ndate: 2025-06-01\n---\nA GPU.\n")
     report = Library(corpus_dir, index, index_dir).sync()
@@ -73,8 +76,7 @@ def test_sync_skips_and_reports_a_document_that_does_not_parse(index: WhooshInde
     assert passage_ids(index, "gpu") == ["good:1", "alpha:2", "sub/beta:2"]
 
 
-def test_unreadable_file_keeps_its_last_indexed_version(index: WhooshIndex, corpus_dir: Path,
-                                                        index_dir: Path) -> None:
+def test_unreadable_file_keeps_its_last_indexed_version(index: WhooshIndex, corpus_dir: Path, index_dir: Path) -> None:
     (corpus_dir / "alpha.md").write_bytes(b"\xff\xfe broken")
     report = Library(corpus_dir, index, index_dir).sync()
     assert report.removed == [] and any(s.path.endswith("alpha.md") for s in report.skipped)
@@ -117,8 +119,9 @@ def test_an_index_made_by_an_older_release_is_refused_with_the_command_to_run(tm
         WhooshIndex(old)
 
 
-def test_rebuild_switches_readers_to_the_new_generation(index: WhooshIndex, index_dir: Path, tmp_path: Path,
-                                                         glossary_file: Path) -> None:
+def test_rebuild_switches_readers_to_the_new_generation(
+    index: WhooshIndex, index_dir: Path, tmp_path: Path, glossary_file: Path
+) -> None:
     old_target = os.readlink(index_dir / "current")
     assert passage_ids(index, "gpu")
     other = tmp_path / "other"
@@ -131,8 +134,9 @@ def test_rebuild_switches_readers_to_the_new_generation(index: WhooshIndex, inde
     assert passage_ids(index, "ai-factory") == ["one:1"]
 
 
-def test_a_second_writer_fails_clearly_and_changes_nothing(index: WhooshIndex, corpus_dir: Path, index_dir: Path,
-                                                           glossary_file: Path) -> None:
+def test_a_second_writer_fails_clearly_and_changes_nothing(
+    index: WhooshIndex, corpus_dir: Path, index_dir: Path, glossary_file: Path
+) -> None:
     library = Library(corpus_dir, index, index_dir)
     with exclusive_lock(index_dir / LOCK):
         with pytest.raises(WriterBusy, match="another process is writing"):
@@ -145,8 +149,9 @@ def test_a_second_writer_fails_clearly_and_changes_nothing(index: WhooshIndex, c
     assert "y:1" in passage_ids(index, "gpu")
 
 
-def test_put_and_delete_documents_are_durable_files_and_index_entries(index: WhooshIndex, corpus_dir: Path,
-                                                                     index_dir: Path) -> None:
+def test_put_and_delete_documents_are_durable_files_and_index_entries(
+    index: WhooshIndex, corpus_dir: Path, index_dir: Path
+) -> None:
     library = Library(corpus_dir, index, index_dir)
     doc, created = library.put("news/one", "An AI factory opened.", {"title": "One", "date": "2025-07-01"})
     assert created and (corpus_dir / "news" / "one.md").read_text().startswith("---\ntitle: One\n")
@@ -168,8 +173,19 @@ def test_seed_articles_exact_passages_per_term(seeds_dir: Path, tmp_path: Path) 
     store = store_of(index)
     a, b, c, d = "000_c03b87fe80d07430", "001_3fa1203bdbb9ef13", "002_b644465e78c96992", "003_948cb905883bb7de"
     expected = {
-        "sovereign-ai": {f"{a}:5", f"{a}:6", f"{b}:1", f"{b}:5", f"{b}:7", f"{b}:11", f"{c}:1", f"{c}:7", f"{c}:11",
-                         f"{d}:3", f"{d}:6"},
+        "sovereign-ai": {
+            f"{a}:5",
+            f"{a}:6",
+            f"{b}:1",
+            f"{b}:5",
+            f"{b}:7",
+            f"{b}:11",
+            f"{c}:1",
+            f"{c}:7",
+            f"{c}:11",
+            f"{d}:3",
+            f"{d}:6",
+        },
         "physical-ai": {f"{a}:4", f"{a}:5", f"{a}:7"},
         "digital-twin": {f"{d}:2", f"{d}:5", f"{a}:4"},
         "ai-factory": {f"{a}:3"},
@@ -178,11 +194,12 @@ def test_seed_articles_exact_passages_per_term(seeds_dir: Path, tmp_path: Path) 
         assert set(passage_ids(index, term_id)) == passages, term_id
     hits = store.all_hits(store.term("digital-twin"))
     assert any(m.rule == "inflection" for h in hits for m in h.matches)
-    assert {h.passage.text[m.start:m.end] for h in hits for m in h.matches} >= {"digital twins"}
+    assert {h.passage.text[m.start : m.end] for h in hits for m in h.matches} >= {"digital twins"}
 
 
 def test_postings_of_real_articles_equal_a_full_match_and_survive_a_big_edit(
-        seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     documents = [*read_corpus(seeds_dir), *read_corpus(ROOT / "corpus")]
     glossary = load_glossary(ROOT / "glossary.yaml")
     rebuild(tmp_path / "ix", documents, glossary)
@@ -194,11 +211,16 @@ def test_postings_of_real_articles_equal_a_full_match_and_survive_a_big_edit(
     # so everything is re-matched into a new generation and switched in (at any corpus size).
     monkeypatch.setattr("index.whoosh_backend.ASIDE_MIN_DOCUMENTS", 0)
     target = os.readlink(tmp_path / "ix" / "current")
-    edited = parse_glossary((ROOT / "glossary.yaml").read_text().replace(
-        "    aliases: [AI sovereignty]", "    aliases: [AI sovereignty, governments]"))
+    edited = parse_glossary(
+        (ROOT / "glossary.yaml")
+        .read_text()
+        .replace("    aliases: [AI sovereignty]", "    aliases: [AI sovereignty, governments]")
+    )
     report = index.rematch(edited)
     assert report.rebuilt and os.readlink(tmp_path / "ix" / "current") != target
     after = postings_of(index)
     assert after == full_match(index)
     assert len(after["sovereign-ai"]) > len(first["sovereign-ai"])
-    assert {t: v for t, v in after.items() if t != "sovereign-ai"} == {t: v for t, v in first.items() if t != "sovereign-ai"}
+    assert {t: v for t, v in after.items() if t != "sovereign-ai"} == {
+        t: v for t, v in first.items() if t != "sovereign-ai"
+    }

@@ -10,7 +10,8 @@ from index.glossary import parse_glossary
 from index.matcher import Matcher
 from tests.conftest import Gunicorn
 
-GLOSSARY = parse_glossary("""
+GLOSSARY = parse_glossary(
+    """
 terms:
   - id: digital-twin
     term: digital twin
@@ -35,43 +36,92 @@ terms:
     term: chip
     definition: d
     labels: {ko: [칩]}
-""", check_examples=False)
+""",
+    check_examples=False,
+)
 MATCHER = Matcher(GLOSSARY.terms)
-PARTICLES = ["을", "를", "이", "가", "은", "는", "의", "에", "에서", "으로", "로", "와", "과", "도", "만", "까지", "부터",
-             "에게", "처럼", "보다", "이다", "이라는", "에서는", "들이"]
+PARTICLES = [
+    "을",
+    "를",
+    "이",
+    "가",
+    "은",
+    "는",
+    "의",
+    "에",
+    "에서",
+    "으로",
+    "로",
+    "와",
+    "과",
+    "도",
+    "만",
+    "까지",
+    "부터",
+    "에게",
+    "처럼",
+    "보다",
+    "이다",
+    "이라는",
+    "에서는",
+    "들이",
+]
 
 
 def found(text: str) -> list[tuple[str, str]]:
-    return [(m.term, text[m.start:m.end]) for m in MATCHER.match(text)]
+    return [(m.term, text[m.start : m.end]) for m in MATCHER.match(text)]
 
 
 @pytest.mark.parametrize("particle", PARTICLES)
-@pytest.mark.parametrize(("label", "term"), [("디지털 트윈", "digital-twin"), ("AI 팩토리", "ai-factory"),
-                                             ("소버린 AI", "sovereign-ai"), ("피지컬 AI", "physical-ai")])
+@pytest.mark.parametrize(
+    ("label", "term"),
+    [
+        ("디지털 트윈", "digital-twin"),
+        ("AI 팩토리", "ai-factory"),
+        ("소버린 AI", "sovereign-ai"),
+        ("피지컬 AI", "physical-ai"),
+    ],
+)
 def test_any_particle_attached_span_is_the_label(label: str, term: str, particle: str) -> None:
     text = f"정부는 {label}{particle} 강조했다."
     assert found(text) == [(term, label)]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("디지털트윈을 만든다", [("digital-twin", "디지털트윈")]),
-    ("피지컬AI 시장", [("physical-ai", "피지컬AI")]),
-    ("AI팩토리를 짓는다", [("ai-factory", "AI팩토리")]),
-    ("소버린AI의 시대", [("sovereign-ai", "소버린AI")]),
-    ("디지털 트윈, 피지컬 AI와 AI 팩토리", [("digital-twin", "디지털 트윈"), ("physical-ai", "피지컬 AI"), ("ai-factory", "AI 팩토리")]),
-    ("GPU를 공급한다", [("gpu", "GPU")]),
-    ("GPU들이 부족하다", [("gpu", "GPU")]),
-    ("디지털트윈기술을 도입", [("digital-twin", "디지털트윈")]),
-    ("칩을 만든다", [("chip", "칩")]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("디지털트윈을 만든다", [("digital-twin", "디지털트윈")]),
+        ("피지컬AI 시장", [("physical-ai", "피지컬AI")]),
+        ("AI팩토리를 짓는다", [("ai-factory", "AI팩토리")]),
+        ("소버린AI의 시대", [("sovereign-ai", "소버린AI")]),
+        (
+            "디지털 트윈, 피지컬 AI와 AI 팩토리",
+            [("digital-twin", "디지털 트윈"), ("physical-ai", "피지컬 AI"), ("ai-factory", "AI 팩토리")],
+        ),
+        ("GPU를 공급한다", [("gpu", "GPU")]),
+        ("GPU들이 부족하다", [("gpu", "GPU")]),
+        ("디지털트윈기술을 도입", [("digital-twin", "디지털트윈")]),
+        ("칩을 만든다", [("chip", "칩")]),
+    ],
+)
 def test_spacing_and_mixed_script(text: str, expected: list[tuple[str, str]]) -> None:
     assert found(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "트윈스가 이겼다", "엘지트윈스가 이겼다", "디지털 트윈스 경기", "디지털트윈스가 왔다", "AI 팩토리아 공장",
-    "소버린국채 금리", "피지컬AIX 출시", "감칩을 먹었다", "GPUs가 아닌 GPUX",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "트윈스가 이겼다",
+        "엘지트윈스가 이겼다",
+        "디지털 트윈스 경기",
+        "디지털트윈스가 왔다",
+        "AI 팩토리아 공장",
+        "소버린국채 금리",
+        "피지컬AIX 출시",
+        "감칩을 먹었다",
+        "GPUs가 아닌 GPUX",
+    ],
+)
 def test_no_false_hits_on_look_alikes(text: str) -> None:
     assert [t for t in found(text) if t[1] != "GPUs"] == []
 
@@ -82,8 +132,10 @@ def test_gpu_inside_a_korean_compound_is_still_the_gpu() -> None:
 
 
 def test_korean_examples_are_checked() -> None:
-    text = ("terms:\n  - id: digital-twin\n    term: digital twin\n    definition: d\n    labels: {ko: [디지털 트윈]}\n"
-            "    examples:\n      match: [디지털 트윈을 만들었다., 트윈을 만들었다.]\n      no_match: [디지털 트윈이 있다.]\n")
+    text = (
+        "terms:\n  - id: digital-twin\n    term: digital twin\n    definition: d\n    labels: {ko: [디지털 트윈]}\n"
+        "    examples:\n      match: [디지털 트윈을 만들었다., 트윈을 만들었다.]\n      no_match: [디지털 트윈이 있다.]\n"
+    )
     with pytest.raises(GlossaryInvalid) as caught:
         parse_glossary(text)
     messages = [(p.term, p.field, p.message) for p in caught.value.problems]
@@ -98,7 +150,7 @@ def test_korean_and_english_through_the_api_end_to_end(server: Gunicorn) -> None
     ko = requests.get(f"{server.url}/api/terms/digital-twin/passages", params={"lang": "ko"}, timeout=30).json()
     assert [p["passage"] for p in ko["passages"]] == ["gamma:1"]
     text = ko["passages"][0]["text"]
-    assert [text[m["start"]:m["end"]] for m in ko["passages"][0]["matches"]] == ["디지털 트윈"]
+    assert [text[m["start"] : m["end"]] for m in ko["passages"][0]["matches"]] == ["디지털 트윈"]
     en = requests.get(f"{server.url}/api/terms/digital-twin/passages", params={"lang": "en"}, timeout=30).json()
     assert {p["passage"] for p in en["passages"]} == {"alpha:1", "sub/beta:3"}
     suggestions = requests.get(f"{server.url}/api/suggest", params={"q": "디지"}, timeout=30).json()["suggestions"]

@@ -7,7 +7,8 @@ import pytest
 from index.glossary import parse_glossary
 from index.matcher import Matcher
 
-GLOSSARY = parse_glossary("""
+GLOSSARY = parse_glossary(
+    """
 terms:
   - id: digital-twin
     term: digital twin
@@ -43,43 +44,65 @@ terms:
     term: sovereign AI
     definition: d
     labels: {ko: [소버린 AI]}
-""", check_examples=False)
+""",
+    check_examples=False,
+)
 MATCHER = Matcher(GLOSSARY.terms)
 
 
 def found(text: str) -> list[tuple[str, str, str]]:
-    return [(m.term, text[m.start:m.end], m.rule) for m in MATCHER.match(text)]
+    return [(m.term, text[m.start : m.end], m.rule) for m in MATCHER.match(text)]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("A digital twin.", [("digital-twin", "digital twin", "exact")]),
-    ("Digital Twins everywhere", [("digital-twin", "Digital Twins", "inflection")]),
-    ("two AI factories", [("ai-factory", "AI factories", "inflection")]),
-    ("the GPU's fans", [("gpu", "GPU's", "inflection")]),
-    ("the GPU’s fans", [("gpu", "GPU’s", "inflection")]),
-    ("ten GPUs.", [("gpu", "GPUs", "inflection")]),
-    ("the GPUs' fans", [("gpu", "GPUs", "inflection")]),
-    ("foundation models", [("foundation-model", "foundation models", "inflection")]),
-    ("an AI-factory plan", [("ai-factory", "AI-factory", "variant")]),
-    ("about sovereign-AI.", [("sovereign-ai", "sovereign-AI", "variant")]),
-    ("a DIGITAL TWIN", [("digital-twin", "DIGITAL TWIN", "case")]),
-    ("digital  twin", [("digital-twin", "digital  twin", "variant")]),
-    ("digital\ntwin", [("digital-twin", "digital\ntwin", "variant")]),
-    ("(digital twin, AI factory)", [("digital-twin", "digital twin", "exact"), ("ai-factory", "AI factory", "exact")]),
-    ("'digital twins'—simulated", [("digital-twin", "digital twins", "inflection")]),
-    ("many data analyses", [("analysis", "data analyses", "inflection")]),
-    ("the DT is live", [("digital-twin", "DT", "exact")]),
-    ("an f-string and an f string", [("f-string", "f-string", "exact"), ("f-string", "f string", "variant")]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A digital twin.", [("digital-twin", "digital twin", "exact")]),
+        ("Digital Twins everywhere", [("digital-twin", "Digital Twins", "inflection")]),
+        ("two AI factories", [("ai-factory", "AI factories", "inflection")]),
+        ("the GPU's fans", [("gpu", "GPU's", "inflection")]),
+        ("the GPU’s fans", [("gpu", "GPU’s", "inflection")]),
+        ("ten GPUs.", [("gpu", "GPUs", "inflection")]),
+        ("the GPUs' fans", [("gpu", "GPUs", "inflection")]),
+        ("foundation models", [("foundation-model", "foundation models", "inflection")]),
+        ("an AI-factory plan", [("ai-factory", "AI-factory", "variant")]),
+        ("about sovereign-AI.", [("sovereign-ai", "sovereign-AI", "variant")]),
+        ("a DIGITAL TWIN", [("digital-twin", "DIGITAL TWIN", "case")]),
+        ("digital  twin", [("digital-twin", "digital  twin", "variant")]),
+        ("digital\ntwin", [("digital-twin", "digital\ntwin", "variant")]),
+        (
+            "(digital twin, AI factory)",
+            [("digital-twin", "digital twin", "exact"), ("ai-factory", "AI factory", "exact")],
+        ),
+        ("'digital twins'—simulated", [("digital-twin", "digital twins", "inflection")]),
+        ("many data analyses", [("analysis", "data analyses", "inflection")]),
+        ("the DT is live", [("digital-twin", "DT", "exact")]),
+        ("an f-string and an f string", [("f-string", "f-string", "exact"), ("f-string", "f string", "variant")]),
+    ],
+)
 def test_matches(text: str, expected: list[tuple[str, str, str]]) -> None:
     assert found(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "Pythonic code", "an importer of goods", "general purpose", "a generatorless design",
-    "the Twins won", "GPUDirect storage", "digital twinning", "AI factorial design", "dt is lower case",
-    "a string", "DTS and dts", "sovereignty of AI", "digitaltwin", "AIfactory",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pythonic code",
+        "an importer of goods",
+        "general purpose",
+        "a generatorless design",
+        "the Twins won",
+        "GPUDirect storage",
+        "digital twinning",
+        "AI factorial design",
+        "dt is lower case",
+        "a string",
+        "DTS and dts",
+        "sovereignty of AI",
+        "digitaltwin",
+        "AIfactory",
+    ],
+)
 def test_no_false_hits(text: str) -> None:
     assert found(text) == []
 
@@ -94,7 +117,7 @@ def test_case_sensitive_label_requires_case() -> None:
 
 def test_span_points_into_original_text_when_folding_moves_characters() -> None:
     text = "x\u200b digital\u00a0\u00a0twin, İstanbul digital twin"
-    spans = [(text[m.start:m.end], m.term) for m in MATCHER.match(text)]
+    spans = [(text[m.start : m.end], m.term) for m in MATCHER.match(text)]
     assert spans == [("digital\u00a0\u00a0twin", "digital-twin"), ("digital twin", "digital-twin")]
 
 

@@ -20,24 +20,50 @@ from tests.conftest import ROOT
 def test_the_wheel_serves_the_service_without_the_source_tree(tmp_path: Path) -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "RUN pip install ." in dockerfile and "glossary build" in dockerfile
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                    "-w", str(tmp_path / "dist"), str(ROOT)], check=True, cwd=tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(ROOT)],
+        check=True,
+        cwd=tmp_path,
+    )
     (wheel,) = (tmp_path / "dist").glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"service/templates/term.html", "service/static/style.css", "service/static/suggest.js",
-            "index/migrations/001_documents_passages.sql"} <= names, sorted(n for n in names if not n.endswith(".py"))
+    assert {
+        "service/templates/term.html",
+        "service/static/style.css",
+        "service/static/suggest.js",
+        "index/migrations/001_documents_passages.sql",
+    } <= names, sorted(n for n in names if not n.endswith(".py"))
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
-                   check=True, cwd=tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+        check=True,
+        cwd=tmp_path,
+    )
     work = tmp_path / "srv"  # like the image's WORKDIR, but without index/ and service/ sources
     work.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site), "PYTHONSAFEPATH": "1"}
     glossary = ["-m", "service.cli"]
-    run = lambda *args: subprocess.run([sys.executable, *glossary, *args], cwd=work, env=env,  # noqa: E731
-                                       capture_output=True, text=True, check=True).stdout
+    run = lambda *args: (
+        subprocess.run(
+            [sys.executable, *glossary, *args],
+            cwd=work,
+            env=env,  # noqa: E731
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     assert "no problems" in run("check", str(ROOT / "glossary.yaml"))
-    assert "built" in run("build", "--glossary", str(ROOT / "glossary.yaml"), "--corpus", str(ROOT / "corpus"),
-                          "--index", "var/index", "--quiet")
+    assert "built" in run(
+        "build",
+        "--glossary",
+        str(ROOT / "glossary.yaml"),
+        "--corpus",
+        str(ROOT / "corpus"),
+        "--index",
+        "var/index",
+        "--quiet",
+    )
     probe = (
         "import service, json; assert service.__file__.startswith(%r), service.__file__\n"
         "app = service.create_app({'GLOSSARY_PATH': %r, 'CORPUS_DIR': %r, 'INDEX_DIR': 'var/index'})\n"

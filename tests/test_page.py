@@ -22,8 +22,16 @@ from tests.conftest import ROOT, TOKEN, Gunicorn
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +41,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
     shutil.copy(ROOT / "glossary.yaml", work / "glossary.yaml")
     shutil.copytree(ROOT / "corpus", work / "corpus")
     rebuild(work / "index", read_corpus(work / "corpus"), load_glossary(work / "glossary.yaml"))
-    server = Gunicorn({"GLOSSARY_SERVICE_GLOSSARY_PATH": str(work / "glossary.yaml"),
-                       "GLOSSARY_SERVICE_CORPUS_DIR": str(work / "corpus"),
-                       "GLOSSARY_SERVICE_INDEX_DIR": str(work / "index"), "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN})
+    server = Gunicorn(
+        {
+            "GLOSSARY_SERVICE_GLOSSARY_PATH": str(work / "glossary.yaml"),
+            "GLOSSARY_SERVICE_CORPUS_DIR": str(work / "corpus"),
+            "GLOSSARY_SERVICE_INDEX_DIR": str(work / "index"),
+            "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN,
+        }
+    )
     yield server
     server.stop()
 
@@ -57,11 +70,21 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     errors: list[str] = []
     # A 404 *page* is what some tests ask for; a failed script, style or API call never is.
-    page.on("console", lambda msg: errors.append(msg.text)
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document" else None)
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}") if r.status >= 400 and r.request.resource_type != "document" else None
+        ),
+    )
     yield page
     context.close()
     assert errors == [], f"the page logged errors: {errors}"

@@ -38,8 +38,9 @@ def mixed_corpus(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> P
     return corpus
 
 
-def test_both_backends_return_the_same_passages_for_every_term(mixed_corpus: Path, postgres: PostgresServer,
-                                                               tmp_path: Path) -> None:
+def test_both_backends_return_the_same_passages_for_every_term(
+    mixed_corpus: Path, postgres: PostgresServer, tmp_path: Path
+) -> None:
     glossary = load_glossary(ROOT / "glossary.yaml")
     rebuild(tmp_path / "ix", read_corpus(mixed_corpus), glossary)
     pg = PostgresIndex(postgres.new_database())
@@ -53,25 +54,39 @@ def test_both_backends_return_the_same_passages_for_every_term(mixed_corpus: Pat
     assert sum(len(v) for v in answers.values()) > 1000
     for term in glossary.terms:  # every page, every order, filters: the same on both
         for sort in SORTS:
-            for where in (PassageFilter(), PassageFilter(lang="ko"), PassageFilter(since="2024-06-01", until="2024-12-31")):
+            for where in (
+                PassageFilter(),
+                PassageFilter(lang="ko"),
+                PassageFilter(since="2024-06-01", until="2024-12-31"),
+            ):
                 a = on_whoosh.term_passages(term, where, sort, limit=7, offset=3)
                 b = on_postgres.term_passages(term, where, sort, limit=7, offset=3)
-                assert (a[0], [h.passage.id for h in a[1]]) == (b[0], [h.passage.id for h in b[1]]), (term.id, sort, where)
+                assert (a[0], [h.passage.id for h in a[1]]) == (b[0], [h.passage.id for h in b[1]]), (
+                    term.id,
+                    sort,
+                    where,
+                )
         assert on_whoosh.usage(term) == on_postgres.usage(term)
-        assert [(c.term.id, c.passages, c.example.passage.id) for c in cooccurring(on_whoosh, term)] == \
-            [(c.term.id, c.passages, c.example.passage.id) for c in cooccurring(on_postgres, term)], term.id
+        assert [(c.term.id, c.passages, c.example.passage.id) for c in cooccurring(on_whoosh, term)] == [
+            (c.term.id, c.passages, c.example.passage.id) for c in cooccurring(on_postgres, term)
+        ], term.id
         assert [p.count for p in trend(on_whoosh, term, "week")] == [p.count for p in trend(on_postgres, term, "week")]
-        assert on_whoosh.snapshot.cooccurrence(term.id, PassageFilter()) == \
-            on_postgres.snapshot.cooccurrence(term.id, PassageFilter())
-        assert on_whoosh.snapshot.cooccurrence(term.id, PassageFilter(lang="en")) == \
-            on_postgres.snapshot.cooccurrence(term.id, PassageFilter(lang="en"))
+        assert on_whoosh.snapshot.cooccurrence(term.id, PassageFilter()) == on_postgres.snapshot.cooccurrence(
+            term.id, PassageFilter()
+        )
+        assert on_whoosh.snapshot.cooccurrence(term.id, PassageFilter(lang="en")) == on_postgres.snapshot.cooccurrence(
+            term.id, PassageFilter(lang="en")
+        )
     for where in (PassageFilter(), PassageFilter(lang="en", since="2024-03-01")):
-        on_both = [[(d.term.id, d.hit.passage.id, d.used_label, d.reason) for d in deprecated_usage(store, where)]
-                   for store in (on_whoosh, on_postgres)]
+        on_both = [
+            [(d.term.id, d.hit.passage.id, d.used_label, d.reason) for d in deprecated_usage(store, where)]
+            for store in (on_whoosh, on_postgres)
+        ]
         assert on_both[0] and on_both[0] == on_both[1]
     for query in ("digital twin", "GPU procurement", "디지털", "sovereign"):
-        assert [p.id for p, _ in on_whoosh.search(query, 50).passages] == \
-            [p.id for p, _ in on_postgres.search(query, 50).passages], query
+        assert [p.id for p, _ in on_whoosh.search(query, 50).passages] == [
+            p.id for p, _ in on_postgres.search(query, 50).passages
+        ], query
     on_postgres.snapshot.close()
     pg.close()
 
@@ -85,11 +100,13 @@ def test_migrations_are_versioned_and_idempotent(postgres: PostgresServer) -> No
     assert rows == [(n, name) for n, name, _ in migrations()] and len(rows) >= 2
 
 
-def test_cli_build_into_postgres_and_migrate_a_whoosh_index(postgres: PostgresServer, corpus_dir: Path,
-                                                            glossary_file: Path, tmp_path: Path) -> None:
+def test_cli_build_into_postgres_and_migrate_a_whoosh_index(
+    postgres: PostgresServer, corpus_dir: Path, glossary_file: Path, tmp_path: Path
+) -> None:
     url = postgres.new_database()
-    result = CliRunner().invoke(main, ["build", "--glossary", str(glossary_file), "--corpus", str(corpus_dir),
-                                       "--database", url])
+    result = CliRunner().invoke(
+        main, ["build", "--glossary", str(glossary_file), "--corpus", str(corpus_dir), "--database", url]
+    )
     assert result.exit_code == 0, result.output
     assert "loaded 3 documents into PostgreSQL: 3 documents, 7 passages" in result.output
     assert "loading" in result.output  # the progress bar
@@ -105,29 +122,43 @@ def test_cli_build_into_postgres_and_migrate_a_whoosh_index(postgres: PostgresSe
     migrated.close()
 
 
-def test_many_hosts_share_documents_and_glossary_edits(postgres: PostgresServer, database_url: str, tmp_path: Path,
-                                                       glossary_file: Path, corpus_dir: Path) -> None:
+def test_many_hosts_share_documents_and_glossary_edits(
+    postgres: PostgresServer, database_url: str, tmp_path: Path, glossary_file: Path, corpus_dir: Path
+) -> None:
     hosts: list[Gunicorn] = []
     try:
         for name in ("a", "b", "c"):
             folder = tmp_path / name
             folder.mkdir()
             shutil.copy(glossary_file, folder / "glossary.yaml")  # each host has its own checkout
-            hosts.append(Gunicorn({"DATABASE_URL": database_url,
-                                   "GLOSSARY_SERVICE_GLOSSARY_PATH": str(folder / "glossary.yaml"),
-                                   "GLOSSARY_SERVICE_INDEX_DIR": str(folder / "var"),
-                                   "GLOSSARY_SERVICE_CORPUS_DIR": str(corpus_dir),
-                                   "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN}, workers=1))
+            hosts.append(
+                Gunicorn(
+                    {
+                        "DATABASE_URL": database_url,
+                        "GLOSSARY_SERVICE_GLOSSARY_PATH": str(folder / "glossary.yaml"),
+                        "GLOSSARY_SERVICE_INDEX_DIR": str(folder / "var"),
+                        "GLOSSARY_SERVICE_CORPUS_DIR": str(corpus_dir),
+                        "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN,
+                    },
+                    workers=1,
+                )
+            )
         a, b, c = hosts
-        r = requests.put(f"{a.url}/api/documents/shared/one", json={"text": "A GPU cluster for a digital twin."},
-                         headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+        r = requests.put(
+            f"{a.url}/api/documents/shared/one",
+            json={"text": "A GPU cluster for a digital twin."},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=30,
+        )
         assert r.status_code == 201
         for host in (b, c):  # visible on every host as soon as the write returned
             assert requests.get(f"{host.url}/api/documents/shared/one", timeout=30).status_code == 200
             passages = requests.get(f"{host.url}/api/terms/digital-twin/passages?doc=shared/one", timeout=30).json()
             assert passages["total"] == 1
         edited = tmp_path / "a" / "glossary.yaml"
-        edited.write_text(edited.read_text().replace("    term: GPU\n", "    term: GPU\n    aliases: [graphics chip]\n"))
+        edited.write_text(
+            edited.read_text().replace("    term: GPU\n", "    term: GPU\n    aliases: [graphics chip]\n")
+        )
         start = time.monotonic()
         pending = {b.url, c.url}
         while pending and time.monotonic() - start < 2.0:

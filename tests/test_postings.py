@@ -36,9 +36,16 @@ from bench.postgres_server import PostgresServer
 
 DATA = ROOT / "tests" / "data"
 SENTENCES = [
-    "A digital twin of the plant.", "Two digital twins and an AI factory.", "GPU clusters, one GPU cluster.",
-    "디지털 트윈을 만들었다.", "The old name of the GPU.", "Nothing here at all.", "An AI factory with GPUs.",
-    "Graphics chips in a digital twin.", "The Twins won the game.", "A virtual replica of a factory.",
+    "A digital twin of the plant.",
+    "Two digital twins and an AI factory.",
+    "GPU clusters, one GPU cluster.",
+    "디지털 트윈을 만들었다.",
+    "The old name of the GPU.",
+    "Nothing here at all.",
+    "An AI factory with GPUs.",
+    "Graphics chips in a digital twin.",
+    "The Twins won the game.",
+    "A virtual replica of a factory.",
 ]
 DATES = [None, "2025-01-10", "2025-02-03", "2025-03-05"]
 # Glossary edits: (find, replace) in tests/data/glossary.yaml, applied to the base text.
@@ -50,8 +57,12 @@ EDITS = [
 ]
 
 operation = st.one_of(
-    st.tuples(st.just("put"), st.integers(0, 5), st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=3),
-              st.sampled_from(DATES)),
+    st.tuples(
+        st.just("put"),
+        st.integers(0, 5),
+        st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=3),
+        st.sampled_from(DATES),
+    ),
     st.tuples(st.just("delete"), st.integers(0, 5)),
     st.tuples(st.just("edit"), st.integers(0, len(EDITS) - 1)),
 )
@@ -59,8 +70,9 @@ operation = st.one_of(
 
 def glossary_for(edit: int) -> Glossary:
     find, replace = EDITS[edit]
-    return parse_glossary((DATA / "glossary.yaml").read_text().replace(find, replace, 1) if find else
-                          (DATA / "glossary.yaml").read_text())
+    return parse_glossary(
+        (DATA / "glossary.yaml").read_text().replace(find, replace, 1) if find else (DATA / "glossary.yaml").read_text()
+    )
 
 
 def apply(index: PassageIndex, ops: list[tuple]) -> None:  # type: ignore[type-arg]
@@ -86,11 +98,19 @@ def assert_postings_equal_a_full_match(index: PassageIndex) -> None:
             dates = [passages[pid].date for pid, _ in rows if passages[pid].date]
             usage = usage_of(snap.term_stats(term_id), PassageFilter())
             assert (usage.passages, usage.documents, usage.first_seen, usage.last_seen) == (
-                len(rows), len({pid.rsplit(":", 1)[0] for pid, _ in rows}), min(dates, default=None),
-                max(dates, default=None)), term_id
+                len(rows),
+                len({pid.rsplit(":", 1)[0] for pid, _ in rows}),
+                min(dates, default=None),
+                max(dates, default=None),
+            ), term_id
             mine = {pid for pid, _ in rows}
-            shared = Counter({other: len(mine & {pid for pid, _ in other_rows})
-                              for other, other_rows in expected.items() if other != term_id})
+            shared = Counter(
+                {
+                    other: len(mine & {pid for pid, _ in other_rows})
+                    for other, other_rows in expected.items()
+                    if other != term_id
+                }
+            )
             assert snap.cooccurrence(term_id, PassageFilter()) == +shared, term_id
         # The example of each co-occurring pair is the newest passage both use.
         for term_id, rows in expected.items():
@@ -101,13 +121,20 @@ def assert_postings_equal_a_full_match(index: PassageIndex) -> None:
                 assert example is not None and example.passage.id == newest, (term_id, other_id)
                 assert example.matches and all(m.term == term_id for m in example.matches)
         assert store.counts().passages == len(passages)
-        assert set(snap.term_stats(CORPUS).groups) == {(p.date or "", p.lang, p.source or "") for p in passages.values()}
+        assert set(snap.term_stats(CORPUS).groups) == {
+            (p.date or "", p.lang, p.source or "") for p in passages.values()
+        }
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(operation, max_size=12), aside=st.booleans(), walk=st.booleans())
-def test_whoosh_postings_always_equal_a_full_match(tmp_path_factory: pytest.TempPathFactory, ops: list[tuple],  # type: ignore[type-arg]
-                                                   aside: bool, walk: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_whoosh_postings_always_equal_a_full_match(
+    tmp_path_factory: pytest.TempPathFactory,
+    ops: list[tuple],  # type: ignore[type-arg]
+    aside: bool,
+    walk: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # `aside`: re-match every glossary edit into a new generation instead of one commit.
     monkeypatch.setattr("index.whoosh_backend.ASIDE_MIN_DOCUMENTS", -1 if aside else 10**9)
     # `walk`: find shared examples by walking dates, or among all the records naming the pair.
@@ -140,6 +167,7 @@ def test_reads_never_match_corpus_text(index_dir: Path, monkeypatch: pytest.Monk
             store.term_passages(term, PassageFilter(lang="en"), sort="matches")
             store.usage(term)
         from index.tracking import cooccurring, deprecated_usage, movements, trend
+
         trend(store, store.term("digital-twin"))
         cooccurring(store, store.term("digital-twin"))
         movements(store)
@@ -173,10 +201,14 @@ def test_kill_minus_nine_while_rematching_keeps_readers_consistent(tmp_path: Pat
     old_version = index.state().glossary_version
     edited = tmp_path / "glossary.yaml"
     # "sovereign compute stack" is planted in 1% of the passages; "team" is common filler.
-    edited.write_text((ROOT / "glossary.yaml").read_text().replace(
-        "    aliases: [AI sovereignty]", "    aliases: [AI sovereignty, sovereign compute stack, team]"))
-    writer = subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, str(ix), str(edited), path], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True)
+    edited.write_text(
+        (ROOT / "glossary.yaml")
+        .read_text()
+        .replace("    aliases: [AI sovereignty]", "    aliases: [AI sovereignty, sovereign compute stack, team]")
+    )
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER_SCRIPT, str(ix), str(edited), path], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     assert writer.stdout is not None
     seen = 0
     while seen < 50:  # well inside the re-match
@@ -209,32 +241,52 @@ def test_only_one_process_is_the_background_writer(index_dir: Path, glossary_fil
     code = "import sys; from index.whoosh_backend import WhooshIndex; print(WhooshIndex(sys.argv[1]).try_writer_lock())"
     other = subprocess.run([sys.executable, "-c", code, str(index_dir)], cwd=ROOT, capture_output=True, text=True)
     assert other.stdout.strip() == "False"
-    assert BackgroundWriter(second, LiveGlossary(glossary_file, poll_seconds=0)).run_once() == [] or \
-        second.try_writer_lock()  # flock is per open file: a second handle in this process may share it
+    assert (
+        BackgroundWriter(second, LiveGlossary(glossary_file, poll_seconds=0)).run_once() == []
+        or second.try_writer_lock()
+    )  # flock is per open file: a second handle in this process may share it
     first.close()
     other = subprocess.run([sys.executable, "-c", code, str(index_dir)], cwd=ROOT, capture_output=True, text=True)
     assert other.stdout.strip() == "True"  # released with its holder
 
 
 # -- upgrades ----------------------------------------------------------------------------------
-def test_a_whoosh_index_of_the_previous_release_is_upgraded_with_its_documents(tmp_path: Path,
-                                                                              glossary_file: Path) -> None:
+def test_a_whoosh_index_of_the_previous_release_is_upgraded_with_its_documents(
+    tmp_path: Path, glossary_file: Path
+) -> None:
     import whoosh.index
     from whoosh import columns
     from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
 
-    old_schema = Schema(doc=ID(stored=True, unique=True), keys=KEYWORD(scorable=True, lowercase=False),
-                        title=STORED(), date=STORED(), lang=STORED(), source=STORED(), body=STORED(),
-                        passages=STORED(), meta=STORED(), date_column=COLUMN(columns.VarBytesColumn()))
+    old_schema = Schema(
+        doc=ID(stored=True, unique=True),
+        keys=KEYWORD(scorable=True, lowercase=False),
+        title=STORED(),
+        date=STORED(),
+        lang=STORED(),
+        source=STORED(),
+        body=STORED(),
+        passages=STORED(),
+        meta=STORED(),
+        date_column=COLUMN(columns.VarBytesColumn()),
+    )
     ix_dir = tmp_path / "ix"
     (ix_dir / "gen-1").mkdir(parents=True)
     ix = whoosh.index.create_in(str(ix_dir / "gen-1"), old_schema)
     writer = ix.writer()
     for doc in read_corpus(DATA / "corpus"):
-        writer.add_document(doc=doc.id, keys="x", title=doc.title, date=doc.date or "", lang=doc.lang,
-                            source=doc.source or "", body=doc.body, passages=[p.text for p in doc.passages],
-                            meta={"url": doc.url, "checksum": doc.checksum, "markdown": doc.markdown},
-                            date_column=(doc.date or "").encode())
+        writer.add_document(
+            doc=doc.id,
+            keys="x",
+            title=doc.title,
+            date=doc.date or "",
+            lang=doc.lang,
+            source=doc.source or "",
+            body=doc.body,
+            passages=[p.text for p in doc.passages],
+            meta={"url": doc.url, "checksum": doc.checksum, "markdown": doc.markdown},
+            date_column=(doc.date or "").encode(),
+        )
     writer.commit()
     os.symlink("gen-1", ix_dir / "current")
     with pytest.raises(IndexOutdated, match="glossary upgrade"):
@@ -245,23 +297,29 @@ def test_a_whoosh_index_of_the_previous_release_is_upgraded_with_its_documents(t
     assert postings_of(index) == full_match(index) and postings_of(index)["digital-twin"]
 
 
-def test_a_database_of_the_previous_release_is_migrated_then_upgraded(postgres: PostgresServer,
-                                                                     glossary_file: Path) -> None:
+def test_a_database_of_the_previous_release_is_migrated_then_upgraded(
+    postgres: PostgresServer, glossary_file: Path
+) -> None:
     url = postgres.new_database()
     with psycopg.connect(url, autocommit=True) as conn:  # the schema and data the previous release left
-        conn.execute("CREATE TABLE schema_migrations (number integer PRIMARY KEY, name text NOT NULL, "
-                     "applied_at timestamptz NOT NULL DEFAULT now())")
+        conn.execute(
+            "CREATE TABLE schema_migrations (number integer PRIMARY KEY, name text NOT NULL, "
+            "applied_at timestamptz NOT NULL DEFAULT now())"
+        )
         for number, name, text in migrations()[:2]:
             conn.execute(text)  # type: ignore[call-overload]
             conn.execute("INSERT INTO schema_migrations (number, name) VALUES (%s, %s)", (number, name))
         for doc in read_corpus(DATA / "corpus"):
-            conn.execute("INSERT INTO documents (id, title, date, lang, source, url, body, checksum, markdown) "
-                         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                         (doc.id, doc.title, doc.date, doc.lang, doc.source, doc.url, doc.body, doc.checksum,
-                          doc.markdown))
+            conn.execute(
+                "INSERT INTO documents (id, title, date, lang, source, url, body, checksum, markdown) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (doc.id, doc.title, doc.date, doc.lang, doc.source, doc.url, doc.body, doc.checksum, doc.markdown),
+            )
             for p in doc.passages:
-                conn.execute("INSERT INTO passages (doc, ordinal, text, keys) VALUES (%s, %s, %s, %s)",
-                             (doc.id, p.ordinal, p.text, []))
+                conn.execute(
+                    "INSERT INTO passages (doc, ordinal, text, keys) VALUES (%s, %s, %s, %s)",
+                    (doc.id, p.ordinal, p.text, []),
+                )
     index = PostgresIndex(url)  # applies migration 003: the data stays, postings are not there yet
     with pytest.raises(IndexOutdated, match="glossary upgrade --database"):
         index.snapshot()
@@ -294,8 +352,9 @@ def test_once_a_write_returned_every_lookup_sees_it(server: Any) -> None:
             started = time.monotonic()
             seen_now = dict(acknowledged)
             gone_now = dict(deleted)
-            r = session.get(f"{server.url}/api/terms/digital-twin/passages?limit=1000",
-                            headers={"Connection": "close"}, timeout=30)
+            r = session.get(
+                f"{server.url}/api/terms/digital-twin/passages?limit=1000", headers={"Connection": "close"}, timeout=30
+            )
             if r.status_code != 200:
                 problems.append(f"status {r.status_code}")
                 continue
@@ -313,13 +372,19 @@ def test_once_a_write_returned_every_lookup_sees_it(server: Any) -> None:
     try:
         for n in range(25):
             doc_id = f"stream/doc-{n}"
-            r = requests.put(f"{server.url}/api/documents/{doc_id}", json={"text": f"Digital twin number {n}."},
-                             headers=auth, timeout=30)
+            r = requests.put(
+                f"{server.url}/api/documents/{doc_id}",
+                json={"text": f"Digital twin number {n}."},
+                headers=auth,
+                timeout=30,
+            )
             assert r.status_code == 201
             acknowledged[doc_id] = time.monotonic()
             if n % 3 == 0:
                 deleting.add(doc_id)
-                assert requests.delete(f"{server.url}/api/documents/{doc_id}", headers=auth, timeout=30).status_code == 204
+                assert (
+                    requests.delete(f"{server.url}/api/documents/{doc_id}", headers=auth, timeout=30).status_code == 204
+                )
                 deleted[doc_id] = time.monotonic()
     finally:
         stop.set()
@@ -330,12 +395,21 @@ def test_once_a_write_returned_every_lookup_sees_it(server: Any) -> None:
     assert {p["doc"] for p in final["passages"]} >= {d for d in acknowledged if d not in deleted}
 
 
-def test_an_index_that_disappears_answers_503_with_the_error_body(index_dir: Path, glossary_file: Path,
-                                                                   corpus_dir: Path) -> None:
+def test_an_index_that_disappears_answers_503_with_the_error_body(
+    index_dir: Path, glossary_file: Path, corpus_dir: Path
+) -> None:
     from service import create_app
 
-    app = create_app({"GLOSSARY_PATH": str(glossary_file), "CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir),
-                      "GLOSSARY_POLL_SECONDS": 0.0, "BACKGROUND_WRITER_SECONDS": 0.0, "TESTING": True})
+    app = create_app(
+        {
+            "GLOSSARY_PATH": str(glossary_file),
+            "CORPUS_DIR": str(corpus_dir),
+            "INDEX_DIR": str(index_dir),
+            "GLOSSARY_POLL_SECONDS": 0.0,
+            "BACKGROUND_WRITER_SECONDS": 0.0,
+            "TESTING": True,
+        }
+    )
     client = app.test_client()
     assert client.get("/api/terms/gpu/passages").status_code == 200
     (index_dir / "current").unlink()

@@ -17,10 +17,36 @@ MATCHER = Matcher(GLOSSARY.terms)
 REVERSED = Matcher(tuple(reversed(GLOSSARY.terms)))
 FORMS = {t.id: {fold_label(f).replace(" ", "") for lb in t.labels for f, _ in label_forms(lb)} for t in GLOSSARY.terms}
 LABELS = sorted({f for t in GLOSSARY.terms for lb in t.labels for f, _ in label_forms(lb)})
-ODD = ["\u200b", "\u200d", "\u00ad", "\ufeff", "😀", "👩‍💻", "\u202e", "שלום", "مرحبا", "\u0301", "İ", "ß", "ﬁ", "\t", "\n\n",
-       "  ", "-", "’", "'", "을", "의", "、", "。", "\U0001F1F0\U0001F1F7"]
+ODD = [
+    "\u200b",
+    "\u200d",
+    "\u00ad",
+    "\ufeff",
+    "😀",
+    "👩‍💻",
+    "\u202e",
+    "שלום",
+    "مرحبا",
+    "\u0301",
+    "İ",
+    "ß",
+    "ﬁ",
+    "\t",
+    "\n\n",
+    "  ",
+    "-",
+    "’",
+    "'",
+    "을",
+    "의",
+    "、",
+    "。",
+    "\U0001f1f0\U0001f1f7",
+]
 
-texts = st.lists(st.one_of(st.sampled_from(LABELS), st.sampled_from(ODD), st.text(max_size=12)), max_size=12).map(" ".join)
+texts = st.lists(st.one_of(st.sampled_from(LABELS), st.sampled_from(ODD), st.text(max_size=12)), max_size=12).map(
+    " ".join
+)
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -29,7 +55,7 @@ def check_spans(text: str) -> None:
     for m in MATCHER.match(text):
         assert 0 <= previous_end <= m.start < m.end <= len(text)
         previous_end = m.end
-        surface = fold_label(text[m.start:m.end]).replace(" ", "")
+        surface = fold_label(text[m.start : m.end]).replace(" ", "")
         assert surface in FORMS[m.term], (text, m)
 
 

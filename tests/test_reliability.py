@@ -43,8 +43,15 @@ def api_schema(glossary_file: Path, corpus_dir: Path, index_dir: Path) -> Any:
     """Fuzzed on the default backend: the API layer above the index is the same code on both."""
     from service import create_app
 
-    app = create_app({"GLOSSARY_PATH": str(glossary_file), "CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir),
-                      "WRITE_TOKEN": TOKEN, "GLOSSARY_POLL_SECONDS": 0.0})
+    app = create_app(
+        {
+            "GLOSSARY_PATH": str(glossary_file),
+            "CORPUS_DIR": str(corpus_dir),
+            "INDEX_DIR": str(index_dir),
+            "WRITE_TOKEN": TOKEN,
+            "GLOSSARY_POLL_SECONDS": 0.0,
+        }
+    )
     return schemathesis.openapi.from_wsgi("/openapi.json", app)
 
 
@@ -57,10 +64,15 @@ def test_fuzz_every_endpoint(api_schema: Any) -> None:
     assert len(operations) >= 20
 
     for operation in operations:
+
         @given(case=operation.as_strategy())
-        @settings(max_examples=40 if not FULL else 300, deadline=None, suppress_health_check=list(HealthCheck),
-                  derandomize=not FULL,  # CI: the same cases every run; make test-slow explores
-                  database=None)
+        @settings(
+            max_examples=40 if not FULL else 300,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=not FULL,  # CI: the same cases every run; make test-slow explores
+            database=None,
+        )
         def check(case: Any) -> None:
             case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"})
 
@@ -69,8 +81,13 @@ def test_fuzz_every_endpoint(api_schema: Any) -> None:
 
 # -- faults --------------------------------------------------------------------------------
 def glossary_cli(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "service.cli", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +97,9 @@ def big_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return corpus
 
 
-def test_kill_minus_nine_during_a_rebuild(tmp_path: Path, corpus_dir: Path, glossary_file: Path, big_corpus: Path) -> None:
+def test_kill_minus_nine_during_a_rebuild(
+    tmp_path: Path, corpus_dir: Path, glossary_file: Path, big_corpus: Path
+) -> None:
     ix = tmp_path / "ix"
     rebuild(ix, read_corpus(corpus_dir), load_glossary(glossary_file))
     index = WhooshIndex(ix)
@@ -89,8 +108,17 @@ def test_kill_minus_nine_during_a_rebuild(tmp_path: Path, corpus_dir: Path, glos
     for round_number in range(rounds):
         library.put(f"acked/doc-{round_number}", "An acknowledged digital twin.", {})  # acknowledged before the kill
         before = Store(index.snapshot()).counts()
-        builder = glossary_cli("build", "--rebuild", "--quiet", "--glossary", str(glossary_file), "--corpus",
-                               str(big_corpus), "--index", str(ix))
+        builder = glossary_cli(
+            "build",
+            "--rebuild",
+            "--quiet",
+            "--glossary",
+            str(glossary_file),
+            "--corpus",
+            str(big_corpus),
+            "--index",
+            str(ix),
+        )
         deadline = time.monotonic() + 60
         while len(list(ix.glob("gen-*"))) < 2 and time.monotonic() < deadline:  # wait until it builds aside
             time.sleep(0.02)
@@ -101,9 +129,25 @@ def test_kill_minus_nine_during_a_rebuild(tmp_path: Path, corpus_dir: Path, glos
         builder.stdout.close()
         assert Store(index.snapshot()).counts() == before  # readers still answer from the last complete index
         assert set(passage_ids(index, "digital-twin")) >= {f"acked/doc-{round_number}:1"}
-    result = subprocess.run([sys.executable, "-m", "service.cli", "build", "--rebuild", "--quiet", "--glossary",
-                             str(glossary_file), "--corpus", str(corpus_dir), "--index", str(ix)],
-                            cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "build",
+            "--rebuild",
+            "--quiet",
+            "--glossary",
+            str(glossary_file),
+            "--corpus",
+            str(corpus_dir),
+            "--index",
+            str(ix),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(list(ix.glob("gen-*"))) == 1  # the killed builds' leftovers were cleaned up
     ids = {p.rsplit(":", 1)[0] for p in passage_ids(index, "digital-twin")}
@@ -121,7 +165,9 @@ def test_kill_minus_nine_during_an_incremental_update(tmp_path: Path, glossary_f
     before = Store(index.snapshot()).counts()
     for path in sorted(big_corpus.glob("*.md"))[1500:3000]:  # 1,500 new documents to add
         (corpus / path.name).write_bytes(path.read_bytes())
-    updater = glossary_cli("build", "--quiet", "--glossary", str(glossary_file), "--corpus", str(corpus), "--index", str(ix))
+    updater = glossary_cli(
+        "build", "--quiet", "--glossary", str(glossary_file), "--corpus", str(corpus), "--index", str(ix)
+    )
     time.sleep(1.5)
     updater.send_signal(signal.SIGKILL)
     updater.wait()
@@ -130,8 +176,24 @@ def test_kill_minus_nine_during_an_incremental_update(tmp_path: Path, glossary_f
     after = Store(index.snapshot()).counts()
     assert after.documents in (1500, 3000)  # either the old or the new commit, never half
     assert after.passages in (before.passages, before.passages * 2)
-    result = subprocess.run([sys.executable, "-m", "service.cli", "build", "--quiet", "--glossary", str(glossary_file),
-                             "--corpus", str(corpus), "--index", str(ix)], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "build",
+            "--quiet",
+            "--glossary",
+            str(glossary_file),
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(ix),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert Store(index.snapshot()).counts().documents == 3000
     assert postings_of(index) == full_match(index)
@@ -140,8 +202,20 @@ def test_kill_minus_nine_during_an_incremental_update(tmp_path: Path, glossary_f
 def test_two_writers_at_once(tmp_path: Path, glossary_file: Path, big_corpus: Path, corpus_dir: Path) -> None:
     ix = tmp_path / "ix"
     rebuild(ix, read_corpus(corpus_dir), load_glossary(glossary_file))
-    writers = [glossary_cli("build", "--rebuild", "--quiet", "--glossary", str(glossary_file), "--corpus", str(big_corpus),
-                            "--index", str(ix)) for _ in range(2)]
+    writers = [
+        glossary_cli(
+            "build",
+            "--rebuild",
+            "--quiet",
+            "--glossary",
+            str(glossary_file),
+            "--corpus",
+            str(big_corpus),
+            "--index",
+            str(ix),
+        )
+        for _ in range(2)
+    ]
     outputs = []
     for w in writers:
         out, _ = w.communicate(timeout=300)
@@ -188,7 +262,14 @@ def test_alias_bomb_and_50_mb_glossary_are_rejected_fast(tmp_path: Path) -> None
 
 def test_huge_request_bodies_and_operator_queries(client: Any) -> None:
     assert client.post("/api/annotate", data="x" * 5_000_000, content_type="text/plain").status_code == 413
-    for q in ["AND OR NOT ( ) [ ] { } ^ ~ * ? : \\ /", '"' * 50, "a" * 500, "title:x OR content:y", "NOT", "((a) OR (b)"]:
+    for q in [
+        "AND OR NOT ( ) [ ] { } ^ ~ * ? : \\ /",
+        '"' * 50,
+        "a" * 500,
+        "title:x OR content:y",
+        "NOT",
+        "((a) OR (b)",
+    ]:
         assert client.get("/api/search", query_string={"q": q}).status_code == 200
 
 
@@ -204,8 +285,12 @@ def test_security_properties(app: Any, client: Any) -> None:
     assert all("==" in d for d in deps), [d for d in deps if "==" not in d]
     r = client.get("/")
     assert "default-src 'self'" in r.headers["Content-Security-Policy"]
-    assert client.post("/api/documents", json={"id": "x", "text": "y"},
-                       headers={"Authorization": f"Bearer {TOKEN}x"}).status_code == 401
+    assert (
+        client.post(
+            "/api/documents", json={"id": "x", "text": "y"}, headers={"Authorization": f"Bearer {TOKEN}x"}
+        ).status_code
+        == 401
+    )
 
 
 # -- soak ------------------------------------------------------------------------------------
@@ -249,5 +334,4 @@ def test_soak_mixed_reads_and_writes(soak_server: Gunicorn) -> None:
         assert session.get(f"{soak_server.url}/api/documents/{doc_id}", timeout=10).status_code == 200, doc_id
     for doc_id in sorted(gone):
         assert session.get(f"{soak_server.url}/api/documents/{doc_id}", timeout=10).status_code == 404, doc_id
-    print(f"soak: {first.requests + second.requests} requests, {len(kept)} documents kept, "
-          f"RSS {baseline} -> {after}")
+    print(f"soak: {first.requests + second.requests} requests, {len(kept)} documents kept, RSS {baseline} -> {after}")

@@ -39,16 +39,40 @@ def test_nfd_hangul_folds_to_syllables() -> None:
     assert fold(nfd).text == "디지털 트윈"
 
 
-@pytest.mark.parametrize(("word", "plurals"), [
-    ("twin", ["twins"]), ("factory", ["factories"]), ("GPU", ["GPUs"]), ("analysis", ["analyses"]),
-    ("day", ["days"]), ("process", ["processes"]), ("robotics", []), ("5G", []), ("index", ["indices", "indexes"]),
-])
+@pytest.mark.parametrize(
+    ("word", "plurals"),
+    [
+        ("twin", ["twins"]),
+        ("factory", ["factories"]),
+        ("GPU", ["GPUs"]),
+        ("analysis", ["analyses"]),
+        ("day", ["days"]),
+        ("process", ["processes"]),
+        ("robotics", []),
+        ("5G", []),
+        ("index", ["indices", "indexes"]),
+    ],
+)
 def test_plural_forms(word: str, plurals: list[str]) -> None:
     assert plural_forms(word) == plurals
 
 
-@pytest.mark.parametrize("label", ["digital twin", "AI factory", "GPU", "data analysis", "AI chip export controls",
-                                   "디지털 트윈", "AI 팩토리", "소버린 AI", "칩", "private 5G", "process"])
+@pytest.mark.parametrize(
+    "label",
+    [
+        "digital twin",
+        "AI factory",
+        "GPU",
+        "data analysis",
+        "AI chip export controls",
+        "디지털 트윈",
+        "AI 팩토리",
+        "소버린 AI",
+        "칩",
+        "private 5G",
+        "process",
+    ],
+)
 def test_every_form_of_a_label_is_found_by_its_query_keys(label: str) -> None:
     lang = "ko" if any("\uac00" <= c <= "\ud7a3" for c in label) else "en"
     wanted = set(query_keys(label))

@@ -24,8 +24,14 @@ from tests.conftest import TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
 # Planted usage per month: (month, passages using "digital twin", passages using "AI factory", filler)
-PLAN = [("2025-01", 1, 0, 3), ("2025-02", 1, 1, 3), ("2025-03", 1, 1, 3), ("2025-04", 8, 1, 0),
-        ("2025-05", 1, 2, 3), ("2025-06", 1, 3, 3)]
+PLAN = [
+    ("2025-01", 1, 0, 3),
+    ("2025-02", 1, 1, 3),
+    ("2025-03", 1, 1, 3),
+    ("2025-04", 8, 1, 0),
+    ("2025-05", 1, 2, 3),
+    ("2025-06", 1, 3, 3),
+]
 
 
 @pytest.fixture
@@ -34,18 +40,27 @@ def tracked(tmp_path: Path) -> Store:
     corpus.mkdir()
     for month, twins, factories, filler in PLAN:
         paragraphs = [f"Report {i} on a digital twin." for i in range(twins)]
-        paragraphs += [f"An AI factory, item {i}, with a digital replica." if i == 0 and month == "2025-06"
-                       else f"An AI factory, item {i}." for i in range(factories)]
+        paragraphs += [
+            f"An AI factory, item {i}, with a digital replica."
+            if i == 0 and month == "2025-06"
+            else f"An AI factory, item {i}."
+            for i in range(factories)
+        ]
         paragraphs += [f"Nothing to see, item {i}." for i in range(filler)]
-        (corpus / f"{month}.md").write_text(f"---\ndate: {month}-15\nsource: wire\n---\n" + "\n\n".join(paragraphs) + "\n")
+        (corpus / f"{month}.md").write_text(
+            f"---\ndate: {month}-15\nsource: wire\n---\n" + "\n\n".join(paragraphs) + "\n"
+        )
     (corpus / "old.md").write_text("---\ndate: 2025-03-02\nlang: en\n---\nThe AI plant and a virtual replica.\n")
     rebuild(tmp_path / "ix", read_corpus(corpus), load_glossary(ROOT / "tests" / "data" / "glossary.yaml"))
     return Store(WhooshIndex(tmp_path / "ix").snapshot())
 
 
 def test_period_labels() -> None:
-    assert (period_of("2025-05-22", "month"), period_of("2025-05-22", "year"), period_of("2025-05-22", "week")) == \
-        ("2025-05", "2025", "2025-W21")
+    assert (period_of("2025-05-22", "month"), period_of("2025-05-22", "year"), period_of("2025-05-22", "week")) == (
+        "2025-05",
+        "2025",
+        "2025-W21",
+    )
 
 
 def test_usage_counts_and_first_last_seen(tracked: Store) -> None:
@@ -59,7 +74,13 @@ def test_usage_counts_and_first_last_seen(tracked: Store) -> None:
 def test_monthly_trend_normalised_with_burst(tracked: Store) -> None:
     periods = trend(tracked, tracked.term("digital-twin"), "month")
     assert [(p.period, p.count, p.corpus) for p in periods] == [
-        ("2025-01", 1, 4), ("2025-02", 1, 5), ("2025-03", 2, 6), ("2025-04", 8, 9), ("2025-05", 1, 6), ("2025-06", 2, 7)]
+        ("2025-01", 1, 4),
+        ("2025-02", 1, 5),
+        ("2025-03", 2, 6),
+        ("2025-04", 8, 9),
+        ("2025-05", 1, 6),
+        ("2025-06", 2, 7),
+    ]
     assert [p.period for p in periods if p.burst] == ["2025-04"]
     assert periods[3].normalised == round(8 / 9, 6)
 
@@ -85,8 +106,10 @@ def test_cooccurrence(tracked: Store) -> None:
 
 def test_deprecated_usage(tracked: Store) -> None:
     uses = {(d.term.id, d.used_label, d.reason, d.use_instead) for d in deprecated_usage(tracked)}
-    assert uses == {("ai-plant", "AI plant", "deprecated term", "AI factory"),
-                    ("digital-twin", "virtual replica", "deprecated label", "digital twin")}
+    assert uses == {
+        ("ai-plant", "AI plant", "deprecated term", "AI factory"),
+        ("digital-twin", "virtual replica", "deprecated label", "digital twin"),
+    }
 
 
 def test_candidates_on_the_seed_articles(seeds_dir: Path) -> None:
@@ -97,12 +120,16 @@ def test_candidates_on_the_seed_articles(seeds_dir: Path) -> None:
 
     stored = [StoredPassage(p.id, p.doc, p.ordinal, p.text, "", None, "en", None) for p in passages]
     found = [c.phrase.lower() for c in find_candidates(stored, load_glossary(ROOT / "glossary.yaml"), limit=40)]
+
     def rank(wanted: str) -> int:
         return next(i for i, phrase in enumerate(found) if wanted in phrase)
 
     assert rank("national ai computing power") < 10 and rank("gpu procurement") < 25, found[:25]
-    generic = [g for g in ("tech firms", "industry source", "business network", "trade relations", "top priority",
-                           "real world") if g in found]
+    generic = [
+        g
+        for g in ("tech firms", "industry source", "business network", "trade relations", "top priority", "real world")
+        if g in found
+    ]
     assert generic, "some generic phrases are candidates too"
     for g in generic:
         assert found.index(g) > rank("gpu procurement"), (g, found)
@@ -111,10 +138,21 @@ def test_candidates_on_the_seed_articles(seeds_dir: Path) -> None:
 
 
 def git(repo: Path, *args: str, date: str = "2025-01-01T10:00:00") -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                   env={"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org", "GIT_COMMITTER_NAME": "Ada",
-                        "GIT_COMMITTER_EMAIL": "ada@example.org", "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date,
-                        "HOME": str(repo), "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        ["git", "-C", str(repo), *args],
+        check=True,
+        capture_output=True,
+        env={
+            "GIT_AUTHOR_NAME": "Ada",
+            "GIT_AUTHOR_EMAIL": "ada@example.org",
+            "GIT_COMMITTER_NAME": "Ada",
+            "GIT_COMMITTER_EMAIL": "ada@example.org",
+            "GIT_AUTHOR_DATE": date,
+            "GIT_COMMITTER_DATE": date,
+            "HOME": str(repo),
+            "PATH": "/usr/bin:/bin",
+        },
+    )
 
 
 def test_history_and_changes_from_git(tmp_path: Path) -> None:
@@ -125,16 +163,21 @@ def test_history_and_changes_from_git(tmp_path: Path) -> None:
     path.write_text("terms:\n  - id: gpu\n    term: GPU\n    definition: A chip.\n")
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "Add GPU", date="2025-01-01T10:00:00")
-    path.write_text("terms:\n  - id: gpu\n    term: GPU\n    definition: A graphics processor.\n"
-                    "  - id: npu\n    term: NPU\n    definition: x\n")
+    path.write_text(
+        "terms:\n  - id: gpu\n    term: GPU\n    definition: A graphics processor.\n"
+        "  - id: npu\n    term: NPU\n    definition: x\n"
+    )
     git(repo, "commit", "-qam", "Better GPU definition; add NPU", date="2025-02-01T10:00:00")
-    path.write_text("terms:\n  - id: gpu\n    term: GPU\n    definition: A graphics processor.\n    aliases: [graphics card]\n")
+    path.write_text(
+        "terms:\n  - id: gpu\n    term: GPU\n    definition: A graphics processor.\n    aliases: [graphics card]\n"
+    )
     git(repo, "commit", "-qam", "GPU alias; drop NPU", date="2025-03-01T10:00:00")
     changes = term_history(path, "gpu")
     assert [(c.kind, c.commit.message, c.fields) for c in changes] == [
         ("added", "Add GPU", ("definition", "id", "term")),
         ("changed", "Better GPU definition; add NPU", ("definition",)),
-        ("changed", "GPU alias; drop NPU", ("aliases",))]
+        ("changed", "GPU alias; drop NPU", ("aliases",)),
+    ]
     assert changes[1].before["definition"] == "A chip." and changes[1].after["definition"] == "A graphics processor."
     assert changes[0].commit.author == "Ada"
     assert [c.kind for c in term_history(path, "npu")] == ["added", "removed"]
@@ -187,10 +230,16 @@ def test_csv_export_and_import_dry_run(app: Any, client: Any, glossary_file: Pat
     before = glossary_file.read_text()
     auth = {"Authorization": f"Bearer {TOKEN}"}
     dry = client.post("/api/import", data=out.getvalue(), content_type="text/csv", headers=auth).get_json()
-    assert dry["written"] is False and "+    definition: A new definition." in dry["diff"] and "+  - id: npu" in dry["diff"]
+    assert (
+        dry["written"] is False
+        and "+    definition: A new definition." in dry["diff"]
+        and "+  - id: npu" in dry["diff"]
+    )
     assert "# A small glossary for tests" not in dry["diff"]  # comments are kept, so not in the diff
     assert glossary_file.read_text() == before
-    done = client.post("/api/import?dry_run=false", data=out.getvalue(), content_type="text/csv", headers=auth).get_json()
+    done = client.post(
+        "/api/import?dry_run=false", data=out.getvalue(), content_type="text/csv", headers=auth
+    ).get_json()
     assert done["written"] is True and "# A small glossary for tests" in glossary_file.read_text()
     app.extensions["glossary"].writer.run_once()  # the background writer stores the new glossary
     assert client.get("/api/terms/npu").status_code == 200
@@ -206,7 +255,11 @@ def test_csv_round_trip_changes_nothing() -> None:
 
 def test_tracking_endpoints(client: Any) -> None:
     trend_body = client.get("/api/terms/digital-twin/trend?interval=month").get_json()
-    assert [(p["period"], p["count"]) for p in trend_body["periods"]] == [("2025-01", 1), ("2025-02", 0), ("2025-03", 1)]
+    assert [(p["period"], p["count"]) for p in trend_body["periods"]] == [
+        ("2025-01", 1),
+        ("2025-02", 0),
+        ("2025-03", 1),
+    ]
     assert client.get("/api/terms/digital-twin/trend?interval=day").status_code == 400
     assert client.get("/api/trends?interval=month&top=3&window=1").status_code == 200
     co = client.get("/api/terms/digital-twin/cooccurring").get_json()

@@ -71,8 +71,14 @@ def require_write_token() -> None:
 
 
 def term_summary(term: Term) -> dict[str, Any]:
-    return {"id": term.id, "term": term.term, "status": term.status, "definition": term.definition,
-            "tags": list(term.tags), "languages": list(term.languages)}
+    return {
+        "id": term.id,
+        "term": term.term,
+        "status": term.status,
+        "definition": term.definition,
+        "tags": list(term.tags),
+        "languages": list(term.languages),
+    }
 
 
 def term_ref(term: Term | None, term_id: str) -> dict[str, Any]:
@@ -81,9 +87,15 @@ def term_ref(term: Term | None, term_id: str) -> dict[str, Any]:
 
 def hit_json(hit: Hit) -> dict[str, Any]:
     p = hit.passage
-    return {"doc": p.doc, "title": p.title, "date": p.date, "lang": p.lang, "passage": p.id,
-            "text": p.text, "matches": [{"start": m.start, "end": m.end, "label": m.label, "rule": m.rule}
-                                         for m in hit.matches]}
+    return {
+        "doc": p.doc,
+        "title": p.title,
+        "date": p.date,
+        "lang": p.lang,
+        "passage": p.id,
+        "text": p.text,
+        "matches": [{"start": m.start, "end": m.end, "label": m.label, "rule": m.rule} for m in hit.matches],
+    }
 
 
 def next_url(endpoint: str, total: int, limit: int, offset: int, **values: Any) -> str | None:
@@ -100,6 +112,10 @@ def get_term_or_404(term_id: str) -> Term:
     store = current_store()
     term = store.term(term_id)
     if term is None:
-        raise ApiError(404, "not_found", f"no term with id {term_id!r}",
-                       {"suggestions": [t.id for t in store.did_you_mean(term_id.replace("-", " "))]})
+        raise ApiError(
+            404,
+            "not_found",
+            f"no term with id {term_id!r}",
+            {"suggestions": [t.id for t in store.did_you_mean(term_id.replace("-", " "))]},
+        )
     return term

@@ -25,9 +25,13 @@ class DocumentFields(Schema):
     title = fields.String(validate=validate.Length(max=500))
     date = fields.Date(allow_none=True)
     source = fields.String(allow_none=True, validate=validate.Length(max=300))
-    url = fields.String(allow_none=True, validate=[validate.Length(max=2000),
-                                                  validate.Regexp(r"^https?://[^ \t\n\r\f\v/$.?#][^ \t\n\r\f\v]*$",
-                                                                  error="an http(s) URL")])
+    url = fields.String(
+        allow_none=True,
+        validate=[
+            validate.Length(max=2000),
+            validate.Regexp(r"^https?://[^ \t\n\r\f\v/$.?#][^ \t\n\r\f\v]*$", error="an http(s) URL"),
+        ],
+    )
     lang = fields.String(validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))
     text = fields.String(required=True, validate=[validate.Length(min=1), NO_NUL])
 
@@ -62,8 +66,11 @@ class DocumentOut(Schema):
 
 def document_json(doc: Document) -> dict[str, Any]:
     _, body = split_front_matter(doc.body)
-    return {**doc.meta(), "text": body,
-            "passages": [{"passage": p.id, "ordinal": p.ordinal, "text": p.text} for p in doc.passages]}
+    return {
+        **doc.meta(),
+        "text": body,
+        "passages": [{"passage": p.id, "ordinal": p.ordinal, "text": p.text} for p in doc.passages],
+    }
 
 
 def _checked_id(doc_id: str) -> str:

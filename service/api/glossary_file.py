@@ -21,8 +21,12 @@ bp = Blueprint("glossary_file", __name__, url_prefix="/api")
 
 
 class ChangesArgs(Schema):
-    since = fields.String(required=True, validate=validate.Regexp(r"^(\d{4}-\d{2}-\d{2}|[0-9a-fA-F]{4,40}|HEAD(~\d+)?)$",
-                                                                  error="a date like 2025-05-22 or a commit"))
+    since = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^(\d{4}-\d{2}-\d{2}|[0-9a-fA-F]{4,40}|HEAD(~\d+)?)$", error="a date like 2025-05-22 or a commit"
+        ),
+    )
 
 
 class ExportArgs(Schema):
@@ -80,9 +84,26 @@ def history(term_id: str) -> Any:
         changes = term_history(_path(), term_id)
     except HistoryUnavailable as exc:
         raise ApiError(404, "no_history", f"the glossary has no git history: {exc}") from None
-    return cached_json({"term": term_id, "changes": [
-        {"commit": {"sha": c.commit.sha, "author": c.commit.author, "date": c.commit.date, "message": c.commit.message},
-         "kind": c.kind, "fields": list(c.fields), "before": c.before, "after": c.after} for c in changes]})
+    return cached_json(
+        {
+            "term": term_id,
+            "changes": [
+                {
+                    "commit": {
+                        "sha": c.commit.sha,
+                        "author": c.commit.author,
+                        "date": c.commit.date,
+                        "message": c.commit.message,
+                    },
+                    "kind": c.kind,
+                    "fields": list(c.fields),
+                    "before": c.before,
+                    "after": c.after,
+                }
+                for c in changes
+            ],
+        }
+    )
 
 
 @bp.get("/changes")
@@ -93,8 +114,15 @@ def changes() -> Any:
         found = changes_since(_path(), since)
     except HistoryUnavailable as exc:
         raise ApiError(404, "no_history", f"no glossary version to compare with at {since!r}: {exc}") from None
-    return cached_json({"since": since, "base": found["base"][0] if found["base"] else None,
-                        "added": found["added"], "changed": found["changed"], "removed": found["removed"]})
+    return cached_json(
+        {
+            "since": since,
+            "base": found["base"][0] if found["base"] else None,
+            "added": found["added"],
+            "changed": found["changed"],
+            "removed": found["removed"],
+        }
+    )
 
 
 @bp.get("/export")
@@ -103,8 +131,9 @@ def export() -> Any:
     args = parse_args(ExportArgs)
     glossary = current_store().glossary
     if args["format"] == "csv":
-        return Response(to_csv(glossary), mimetype="text/csv",
-                        headers={"Content-Disposition": "attachment; filename=glossary.csv"})
+        return Response(
+            to_csv(glossary), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=glossary.csv"}
+        )
     body = to_skos(glossary, current_app.config["BASE_URI"], args["syntax"])
     mimetype = "application/ld+json" if args["syntax"] == "json-ld" else "text/turtle"
     return Response(body, mimetype=mimetype)
@@ -125,8 +154,12 @@ def import_csv() -> Any:
     try:
         new_text, diff = csv_import_diff(path.read_text(encoding="utf-8"), csv_text, path.name)
     except GlossaryInvalid as exc:
-        raise ApiError(422, "invalid_glossary", "the import would make the glossary invalid",
-                       {"problems": [p.as_dict() for p in exc.problems]}) from None
+        raise ApiError(
+            422,
+            "invalid_glossary",
+            "the import would make the glossary invalid",
+            {"problems": [p.as_dict() for p in exc.problems]},
+        ) from None
     except (KeyError, ValueError, TypeError, csv.Error) as exc:
         raise ApiError(400, "bad_csv", f"the CSV cannot be applied: {exc}") from None
     written = False

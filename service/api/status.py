@@ -28,8 +28,9 @@ class GlossaryStatus(Schema):
     stored_at = fields.String(required=True)
     terms = fields.Integer(required=True)
     path = fields.String(required=True)
-    file_version = fields.String(allow_none=True, required=True,
-                                 metadata={"description": "the last valid version read from the file"})
+    file_version = fields.String(
+        allow_none=True, required=True, metadata={"description": "the last valid version read from the file"}
+    )
     pending = fields.Boolean(required=True, metadata={"description": "the file holds a version not served yet"})
     problems = fields.List(fields.Nested(ProblemOut), required=True)
 
@@ -45,8 +46,11 @@ class IndexStatus(Schema):
 class StatusOut(Schema):
     glossary = fields.Nested(GlossaryStatus, required=True)
     index = fields.Nested(IndexStatus, required=True)
-    writer = fields.Dict(allow_none=True, required=True,
-                         metadata={"description": "the background writer's last job: rematch progress (done/total)"})
+    writer = fields.Dict(
+        allow_none=True,
+        required=True,
+        metadata={"description": "the background writer's last job: rematch progress (done/total)"},
+    )
     worker = fields.Integer(required=True, metadata={"description": "process id of the worker that answered"})
 
 
@@ -66,13 +70,19 @@ def status() -> Any:
         "glossary": {
             "version": store.glossary.version,
             "stored_at": dt.datetime.fromtimestamp(snap.state.glossary_updated_at, dt.timezone.utc).isoformat(),
-            "terms": len(store.glossary), "path": Path(svc.live.path).name,
+            "terms": len(store.glossary),
+            "path": Path(svc.live.path).name,
             "file_version": on_disk.version if on_disk else None,
             "pending": bool(on_disk and on_disk.version != store.glossary.version and not svc.live.problems),
             "problems": [p.as_dict() for p in svc.live.problems],
         },
-        "index": {"backend": svc.backend, "version": snap.version, "content_version": snap.state.content_version,
-                  "documents": counts.documents, "passages": counts.passages},
+        "index": {
+            "backend": svc.backend,
+            "version": snap.version,
+            "content_version": snap.state.content_version,
+            "documents": counts.documents,
+            "passages": counts.passages,
+        },
         "writer": svc.index.job(),
         "worker": os.getpid(),
     }

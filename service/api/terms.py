@@ -11,12 +11,17 @@ from index.glossary import Term
 from index.backend import SORTS
 from index.postings import PassageFilter
 from service.api.common import (
-    cached_json, get_term_or_404, hit_json, next_url, parse_args, term_ref, term_summary,
+    cached_json,
+    get_term_or_404,
+    hit_json,
+    next_url,
+    parse_args,
+    term_ref,
+    term_summary,
 )
 from service.state import current_store
 
 bp = Blueprint("terms", __name__, url_prefix="/api")
-
 
 
 # -- arguments ---------------------------------------------------------------------------
@@ -25,7 +30,6 @@ class IsoDate(fields.Date):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         return super()._deserialize(value, attr, data, **kwargs).isoformat()
-
 
 
 class PageArgs(Schema):
@@ -141,8 +145,12 @@ def term_detail(term: Term) -> dict[str, Any]:
         "broader": [term_ref(glossary.get(i), i) for i in term.broader],
         "narrower": [term_ref(glossary.get(i), i) for i in term.narrower],
         "replaced_by": term_ref(glossary.get(term.replaced_by), term.replaced_by) if term.replaced_by else None,
-        "usage": {"passages": usage.passages, "documents": usage.documents,
-                  "first_seen": usage.first_seen, "last_seen": usage.last_seen},
+        "usage": {
+            "passages": usage.passages,
+            "documents": usage.documents,
+            "first_seen": usage.first_seen,
+            "last_seen": usage.last_seen,
+        },
         "glossary_version": glossary.version,
     }
 
@@ -153,8 +161,13 @@ def list_terms() -> Any:
     args = parse_args(TermListArgs)
     found = current_store().terms(args.get("tag"), args.get("status"), args.get("lang"))
     limit, offset = args["limit"], args["offset"]
-    return cached_json({"total": len(found), "terms": [term_summary(t) for t in found[offset : offset + limit]],
-                        "next": next_url("terms.list_terms", len(found), limit, offset)})
+    return cached_json(
+        {
+            "total": len(found),
+            "terms": [term_summary(t) for t in found[offset : offset + limit]],
+            "next": next_url("terms.list_terms", len(found), limit, offset),
+        }
+    )
 
 
 @bp.get("/terms/<term_id>")
@@ -171,5 +184,11 @@ def term_passages(term_id: str) -> Any:
     limit = min(args["limit"], current_app.config["MAX_PAGE_SIZE"])
     where = PassageFilter(args.get("doc"), args.get("since"), args.get("until"), args.get("lang"), args.get("source"))
     total, hits = current_store().term_passages(term, where, args["sort"], limit, args["offset"])
-    return cached_json({"term": term.id, "total": total, "passages": [hit_json(h) for h in hits],
-                        "next": next_url("terms.term_passages", total, limit, args["offset"], term_id=term.id)})
+    return cached_json(
+        {
+            "term": term.id,
+            "total": total,
+            "passages": [hit_json(h) for h in hits],
+            "next": next_url("terms.term_passages", total, limit, args["offset"], term_id=term.id),
+        }
+    )

@@ -93,10 +93,15 @@ def lookup() -> Any:
     query = parse_args(LookupArgs)["label"]
     result = current_store().lookup(query)
     if result.term is None:
-        raise ApiError(404, "not_found", f"no term has the label {query!r}",
-                       {"suggestions": [term_summary(t) for t in result.suggestions]})
-    return cached_json({"query": result.query, "term": term_summary(result.term), "label": result.label,
-                        "rule": result.rule})
+        raise ApiError(
+            404,
+            "not_found",
+            f"no term has the label {query!r}",
+            {"suggestions": [term_summary(t) for t in result.suggestions]},
+        )
+    return cached_json(
+        {"query": result.query, "term": term_summary(result.term), "label": result.label, "rule": result.rule}
+    )
 
 
 @bp.get("/suggest")
@@ -104,8 +109,12 @@ def suggest() -> Any:
     """Autocomplete over all labels (at most 10)."""
     args = parse_args(SuggestArgs)
     found = current_store().suggest(args["q"], args["limit"])
-    return cached_json({"query": args["q"], "suggestions": [
-        {"term": s.term.id, "label": s.label, "preferred": s.term.term} for s in found]})
+    return cached_json(
+        {
+            "query": args["q"],
+            "suggestions": [{"term": s.term.id, "label": s.label, "preferred": s.term.term} for s in found],
+        }
+    )
 
 
 @bp.get("/search")
@@ -113,13 +122,24 @@ def search() -> Any:
     """Full-text search over passages (highlighted) and terms. Any text is a valid query."""
     args = parse_args(SearchArgs)
     result = current_store().search(args["q"], args["limit"])
-    return cached_json({
-        "query": args["q"],
-        "terms": [term_summary(t) for t in result.terms],
-        "passages": [{"doc": p.doc, "title": p.title, "date": p.date, "passage": p.id, "text": p.text,
-                      "highlights": [{"start": a, "end": b} for a, b in spans]} for p, spans in result.passages],
-        "total": result.total,
-    })
+    return cached_json(
+        {
+            "query": args["q"],
+            "terms": [term_summary(t) for t in result.terms],
+            "passages": [
+                {
+                    "doc": p.doc,
+                    "title": p.title,
+                    "date": p.date,
+                    "passage": p.id,
+                    "text": p.text,
+                    "highlights": [{"start": a, "end": b} for a, b in spans],
+                }
+                for p, spans in result.passages
+            ],
+            "total": result.total,
+        }
+    )
 
 
 @bp.post("/annotate")

@@ -123,12 +123,24 @@ def term_trend(term_id: str) -> Any:
     term = get_term_or_404(term_id)
     args = parse_args(TrendArgs)
     periods = trend(current_store(), term, args["interval"], _filter(args))
-    return cached_json({
-        "term": term.id, "interval": args["interval"],
-        "burst_rule": "normalised rate above the mean of the other periods by more than 2 standard deviations, and at least 2 uses",
-        "periods": [{"period": p.period, "count": p.count, "documents": p.documents, "corpus": p.corpus,
-                     "normalised": p.normalised, "burst": p.burst} for p in periods],
-    })
+    return cached_json(
+        {
+            "term": term.id,
+            "interval": args["interval"],
+            "burst_rule": "normalised rate above the mean of the other periods by more than 2 standard deviations, and at least 2 uses",
+            "periods": [
+                {
+                    "period": p.period,
+                    "count": p.count,
+                    "documents": p.documents,
+                    "corpus": p.corpus,
+                    "normalised": p.normalised,
+                    "burst": p.burst,
+                }
+                for p in periods
+            ],
+        }
+    )
 
 
 @bp.get("/trends")
@@ -138,12 +150,24 @@ def trends() -> Any:
     moved = movements(current_store(), args["interval"], args["window"], _filter(args))
 
     def out(m: Any) -> dict[str, Any]:
-        return {"term": m.term.id, "label": m.term.term, "before": m.before, "after": m.after, "change": m.change,
-                "count_before": m.count_before, "count_after": m.count_after}
+        return {
+            "term": m.term.id,
+            "label": m.term.term,
+            "before": m.before,
+            "after": m.after,
+            "change": m.change,
+            "count_before": m.count_before,
+            "count_after": m.count_after,
+        }
 
-    return cached_json({"interval": args["interval"], "window": args["window"],
-                        "rising": [out(m) for m in moved if m.change > 0][: args["top"]],
-                        "falling": [out(m) for m in moved if m.change < 0][: args["top"]]})
+    return cached_json(
+        {
+            "interval": args["interval"],
+            "window": args["window"],
+            "rising": [out(m) for m in moved if m.change > 0][: args["top"]],
+            "falling": [out(m) for m in moved if m.change < 0][: args["top"]],
+        }
+    )
 
 
 @bp.get("/terms/<term_id>/cooccurring")
@@ -152,8 +176,15 @@ def term_cooccurring(term_id: str) -> Any:
     term = get_term_or_404(term_id)
     args = parse_args(LimitArgs)
     found = cooccurring(current_store(), term, args["limit"], _filter(args))
-    return cached_json({"term": term.id, "cooccurring": [
-        {"term": c.term.id, "label": c.term.term, "passages": c.passages, "example": hit_json(c.example)} for c in found]})
+    return cached_json(
+        {
+            "term": term.id,
+            "cooccurring": [
+                {"term": c.term.id, "label": c.term.term, "passages": c.passages, "example": hit_json(c.example)}
+                for c in found
+            ],
+        }
+    )
 
 
 @bp.get("/reports/deprecated")
@@ -161,10 +192,22 @@ def deprecated_report() -> Any:
     """Passages that use a deprecated term or label, and what to use instead."""
     args = parse_args(LimitArgs)
     uses = deprecated_usage(current_store(), _filter(args))
-    return cached_json({"total": len(uses), "uses": [
-        {"term": d.term.id, "used_label": d.used_label, "reason": d.reason, "use_instead": d.use_instead,
-         "use_term": d.use_term.id if d.use_term else None, "passage": hit_json(d.hit)}
-        for d in uses[: args["limit"]]]})
+    return cached_json(
+        {
+            "total": len(uses),
+            "uses": [
+                {
+                    "term": d.term.id,
+                    "used_label": d.used_label,
+                    "reason": d.reason,
+                    "use_instead": d.use_instead,
+                    "use_term": d.use_term.id if d.use_term else None,
+                    "passage": hit_json(d.hit),
+                }
+                for d in uses[: args["limit"]]
+            ],
+        }
+    )
 
 
 def stored_candidates(limit: int = 50) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -173,9 +216,11 @@ def stored_candidates(limit: int = 50) -> tuple[list[dict[str, Any]], dict[str, 
     found = snap.derived(CANDIDATES)
     if found is None:
         return [], {"computed_at": None, "content_version": None, "current": False}
-    fresh = {"computed_at": dt.datetime.fromtimestamp(found["computed_at"], dt.timezone.utc).isoformat(),
-             "content_version": found["content_version"],
-             "current": found["content_version"] == snap.state.content_version}
+    fresh = {
+        "computed_at": dt.datetime.fromtimestamp(found["computed_at"], dt.timezone.utc).isoformat(),
+        "content_version": found["content_version"],
+        "current": found["content_version"] == snap.state.content_version,
+    }
     return list(found["data"])[:limit], fresh
 
 
