@@ -25,13 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synth import FUTURE_ALIAS, generate, load_truth  # noqa: E402
 from index import korean  # noqa: E402
+from index.backends.whoosh import WhooshIndex  # noqa: E402
 from index.corpus import read_corpus  # noqa: E402
-from index.glossary import Term, load_glossary  # noqa: E402
+from index.glossary import Term  # noqa: E402
 from index.live import LiveGlossary  # noqa: E402
-from index.matcher import Matcher  # noqa: E402
 from index.store import Store  # noqa: E402
 from index.tracking import cooccurring, trend  # noqa: E402
-from index.whoosh_backend import WhooshIndex, rebuild  # noqa: E402
+from index.vocabulary import load_glossary, matcher_for  # noqa: E402
 from index.writer import BackgroundWriter  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ OUT = ROOT / "bench" / "out"
 
 # -- builds, each in its own process so that peak memory is its own ------------------------
 def build_ours(corpus: Path, target: Path) -> None:
-    rebuild(target, read_corpus(corpus), load_glossary(ROOT / "glossary.yaml"), procs=2)
+    WhooshIndex(target).replace_all(read_corpus(corpus), load_glossary(ROOT / "glossary.yaml"), procs=2)
 
 
 def naive_schema():  # type: ignore[no-untyped-def]
@@ -178,7 +178,7 @@ def measure_naive(ix: Path, glossary_path: Path, truth: set[tuple[str, str]]) ->
 
 def measure_annotate(corpus: Path, glossary_path: Path) -> dict[str, float]:
     """Annotate throughput over whole documents (~4 KB each, like a POST /api/annotate body)."""
-    matcher = Matcher(load_glossary(glossary_path).terms)
+    matcher = matcher_for(load_glossary(glossary_path))
     texts = {"en": [], "ko": []}  # type: dict[str, list[str]]
     for doc in read_corpus(corpus):
         texts["ko" if doc.lang == "ko" else "en"].append("\n\n".join(p.text for p in doc.passages))

@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.postgres_server import PostgresServer  # noqa: E402
 from bench.synth import generate  # noqa: E402
+from index.backends.whoosh import WhooshIndex  # noqa: E402
 from index.corpus import read_corpus  # noqa: E402
-from index.glossary import load_glossary  # noqa: E402
-from index.whoosh_backend import rebuild  # noqa: E402
+from index.vocabulary import load_glossary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -146,14 +146,14 @@ def main() -> None:
         "GLOSSARY_SERVICE_INDEX_DIR": str(work / "index"),
     }
     t = time.perf_counter()
-    rebuild(work / "index", read_corpus(corpus), load_glossary(ROOT / "glossary.yaml"), procs=2)
+    WhooshIndex(work / "index").replace_all(read_corpus(corpus), load_glossary(ROOT / "glossary.yaml"), procs=2)
     loads["whoosh"] = time.perf_counter() - t
     pg = None
     try:
         for backend in args.backends.split(","):
             backend_env = dict(env)
             if backend == "postgresql":
-                from index.postgres_backend import PostgresIndex
+                from index.backends.postgres import PostgresIndex
 
                 pg = PostgresServer(free_port())
                 database = pg.new_database()

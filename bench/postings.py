@@ -43,10 +43,10 @@ from bench.core import percentile, score, timed_build, tracking_latency  # noqa:
 from bench.load import start, wrk  # noqa: E402
 from bench.postgres_server import PostgresServer  # noqa: E402
 from bench.synth import FUTURE_ALIAS, generate, load_truth  # noqa: E402
-from index.backend import PassageIndex  # noqa: E402
-from index.glossary import load_glossary, parse_glossary  # noqa: E402
+from index.backends.base import PassageIndex  # noqa: E402
+from index.backends.whoosh import WhooshIndex  # noqa: E402
 from index.store import Store  # noqa: E402
-from index.whoosh_backend import WhooshIndex  # noqa: E402
+from index.vocabulary import load_glossary, parse_glossary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -178,7 +178,7 @@ def glossary_edit(index: PassageIndex, megabytes: float, full: bool) -> dict[str
 def build_pg(url: str, corpus: Path) -> dict[str, float]:
     code = (
         f"import sys, time, json, resource; sys.path.insert(0, {str(ROOT)!r}); "
-        "from index.postgres_backend import PostgresIndex; from index.corpus import read_corpus; "
+        "from index.backends.postgres import PostgresIndex; from index.corpus import read_corpus; "
         "from index.glossary import load_glossary; "
         f"ix = PostgresIndex({url!r}); t = time.perf_counter(); "
         f"ix.replace_all(read_corpus({str(corpus)!r}), load_glossary({str(GLOSSARY)!r})); s = time.perf_counter() - t; "
@@ -256,7 +256,7 @@ def run_size(
                 url = pg.new_database()
                 build = build_pg(url, corpus)
                 env = {"DATABASE_URL": url, "GLOSSARY_SERVICE_INDEX_DIR": str(work / "pgvar")}
-                from index.postgres_backend import PostgresIndex
+                from index.backends.postgres import PostgresIndex
 
                 index = PostgresIndex(url)
                 instances = 2

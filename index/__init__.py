@@ -1,28 +1,38 @@
 """The glossary engine: glossary, matching, corpus reading, the index and its one writer.
 
 Never imports Flask: the service, the CLI and the tests drive it through these names.
-The PostgreSQL backend is imported on demand (`index.postgres_backend`), so that a whoosh-only
-deployment does not load the database driver.
+`open_index` opens either backend; the PostgreSQL one is imported only when it is asked for.
 """
 
-from index.backend import Hit, IndexCounts, IndexState, PassageIndex, Snapshot, StoredPassage
+from index.backends import (
+    Hit,
+    IndexCounts,
+    IndexState,
+    PassageIndex,
+    Snapshot,
+    StoredPassage,
+    WhooshIndex,
+    index_exists,
+    open_index,
+)
 from index.corpus import Document, Passage, parse_document, read_corpus, validate_document_id
 from index.errors import (
     DocumentError,
     GlossaryInvalid,
     GlossaryServiceError,
+    IndexMissing,
     IndexOutdated,
     NotFound,
     Problem,
     WriterBusy,
 )
-from index.glossary import Glossary, Label, Term, load_glossary, parse_glossary
+from index.glossary import Glossary, Label, Term
 from index.library import Library
 from index.live import LiveGlossary
 from index.matcher import Match, Matcher, match_terms
 from index.postings import PassageFilter, TermStats
 from index.store import Store
-from index.whoosh_backend import IndexMissing, WhooshIndex, index_exists, rebuild
+from index.vocabulary import load_glossary, parse_glossary
 from index.writer import BackgroundWriter
 
 __all__ = [
@@ -57,9 +67,9 @@ __all__ = [
     "index_exists",
     "load_glossary",
     "match_terms",
+    "open_index",
     "parse_document",
     "parse_glossary",
     "read_corpus",
-    "rebuild",
     "validate_document_id",
 ]

@@ -52,5 +52,13 @@ class WriterBusy(GlossaryServiceError):
     """Another process holds the index's write lock."""
 
 
+class DatabaseUnavailable(GlossaryServiceError):
+    """The PostgreSQL server cannot be reached (or refused the connection)."""
+
+
+class IndexMissing(GlossaryServiceError):
+    """There is no built index yet; the message names the command that builds it."""
+
+
 class IndexOutdated(GlossaryServiceError):
     """The index was made by an older release; the message names the command that migrates it."""

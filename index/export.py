@@ -10,7 +10,8 @@ from typing import Any
 from rdflib import RDF, SKOS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS
 
-from index.glossary import Glossary, parse_glossary
+from index.glossary import Glossary
+from index.vocabulary import parse_glossary
 
 CSV_COLUMNS = (
     "id",

@@ -146,8 +146,9 @@ def _flatten(messages: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[
         yield path, str(messages)
 
 
-def parse_glossary(text: str, path: str = "glossary.yaml", check_examples: bool = True) -> Glossary:
-    """Validate glossary text; raise GlossaryInvalid listing every problem at once."""
+def parse_terms(text: str, path: str = "glossary.yaml") -> Glossary:
+    """Validate glossary text (shape, ids, labels, relations); raise GlossaryInvalid listing
+    every problem at once. The example sentences need a matcher: `vocabulary.parse_glossary`."""
     try:
         data, root = parse_yaml(text)
     except YamlRejected as exc:
@@ -192,12 +193,12 @@ def parse_glossary(text: str, path: str = "glossary.yaml", check_examples: bool 
     problems.extend(_check_whole(terms, path, root, data["terms"]))
     if problems:
         raise GlossaryInvalid(problems)
-    glossary = Glossary(tuple(terms), hashlib.sha256(text.encode()).hexdigest()[:16], path, text=text)
-    if check_examples:
-        problems.extend(check_examples_of(glossary))
-        if problems:
-            raise GlossaryInvalid(problems)
-    return glossary
+    return Glossary(tuple(terms), glossary_version(text), path, text=text)
+
+
+def glossary_version(text: str) -> str:
+    """A glossary's version: the hash of its text."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _check_whole(terms: list[Term], path: str, root: Any, raw_terms: list[Any]) -> list[Problem]:
@@ -246,44 +247,6 @@ def _check_whole(terms: list[Term], path: str, root: Any, raw_terms: list[Any]) 
                 )
             )
     return problems
-
-
-def check_examples_of(glossary: Glossary) -> list[Problem]:
-    """Every `examples.match` sentence must match its term, every `no_match` must not."""
-    from index.matcher import Matcher  # the matcher is built from a glossary
-
-    matcher = Matcher(glossary.terms)
-    problems = []
-    for term in glossary.terms:
-        for sentence in term.examples_match:
-            if not any(m.term == term.id for m in matcher.match(sentence)):
-                problems.append(
-                    Problem(
-                        glossary.path,
-                        term.line,
-                        term.id,
-                        "examples.match",
-                        f"sentence does not match the term: {sentence!r}",
-                    )
-                )
-        for sentence in term.examples_no_match:
-            found = [m for m in matcher.match(sentence) if m.term == term.id]
-            if found:
-                problems.append(
-                    Problem(
-                        glossary.path,
-                        term.line,
-                        term.id,
-                        "examples.no_match",
-                        f"sentence matches the term at {sentence[found[0].start : found[0].end]!r}: {sentence!r}",
-                    )
-                )
-    return problems
-
-
-def load_glossary(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:
-    """Read and validate a glossary file."""
-    return parse_glossary(read_glossary_text(path, max_bytes), str(path))
 
 
 def read_glossary_text(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from index.backend import PassageIndex
+from index.backends.base import PassageIndex
 from index.corpus import (
     DOCUMENT_SUFFIXES,
     META_FIELDS,

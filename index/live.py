@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from index.errors import GlossaryInvalid, Problem
-from index.glossary import Glossary, parse_glossary, read_glossary_text
+from index.glossary import Glossary, read_glossary_text
+from index.vocabulary import parse_glossary
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5

@@ -111,7 +111,8 @@ class Matcher:
         self._empty = not entries
         if not self._empty:
             self._automaton.make_automaton()
-        korean.add_user_words(korean_user_words(terms))
+        # The caller registers these with the shared analyser (vocabulary.vocabulary_for).
+        self.korean_words = frozenset(korean_user_words(terms))
 
     def match(self, text: str) -> list[Match]:
         """Every term occurrence in `text`, leftmost-longest, without overlaps."""
@@ -125,9 +126,9 @@ class Matcher:
         for last, (length, forms, cased) in self._automaton.iter(ft):
             start, end = last - length + 1, last + 1
             # The common case inline: both edges are plainly outside any word.
-            if (start and ft[start - 1].isalnum()) or (end < size and ft[end].isalnum()):
-                if not self._edge_ok(ft, start, end):
-                    continue
+            glued = (start and ft[start - 1].isalnum()) or (end < size and ft[end].isalnum())
+            if glued and not self._edge_ok(ft, start, end):
+                continue
             o_start, o_end = folded.original_span(start, end) if moved else (start, end)
             surface = text[o_start:o_end]
             if cased:
@@ -185,5 +186,7 @@ def _leftmost_longest(hits: list[Match]) -> list[Match]:
 
 
 def match_terms(terms: Iterable[Term], text: str) -> list[Match]:
-    """Convenience for one-off use: build a matcher and match `text`."""
-    return Matcher(terms).match(text)
+    """Convenience for one-off use: build a matcher, teach Kiwi its labels, match `text`."""
+    matcher = Matcher(terms)
+    korean.add_user_words(matcher.korean_words)
+    return matcher.match(text)

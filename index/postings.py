@@ -9,6 +9,7 @@ and how a page of a term's passages is located from those counts without reading
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
@@ -268,3 +269,8 @@ def usage_of(stats: TermStats, where: PassageFilter) -> Usage:
             if date:
                 dates.append(date)
     return Usage(passages, documents, min(dates, default=None), max(dates, default=None))
+
+
+def label_key(term_id: str, label: str) -> str:
+    """A short key for one label of one term (postings are filtered by label in reports)."""
+    return hashlib.sha1(f"{term_id}\x1f{label}".encode()).hexdigest()[:16]

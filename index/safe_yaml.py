@@ -80,9 +80,8 @@ def line_of(node: yaml.Node | None, path: tuple[Any, ...], key_line: bool = Fals
                 if key.value == str(part):
                     child = key if (key_line and part == path[-1]) else value
                     break
-        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(current.value):
-                child = current.value[part]
+        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(current.value):
+            child = current.value[part]
         if child is None:
             break
         current = child

@@ -13,7 +13,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from index.backend import Hit, IndexCounts, Snapshot, StoredPassage
+from index.backends.base import Hit, IndexCounts, Snapshot, StoredPassage
 from index.corpus import Document
 from index.glossary import Glossary, Term
 from index.matcher import Match

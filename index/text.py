@@ -15,7 +15,10 @@ from dataclasses import dataclass
 
 from index.korean import content_words
 
-_SPACE_LIKE = "\t\n\r\x0b\x0c\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_SPACE_LIKE = (
+    "\t\n\r\x0b\x0c\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
 # Hyphens, dashes and the underscore join words in labels the same way a space does.
 _HYPHEN_LIKE = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212_"
 _APOSTROPHE_LIKE = "\u2019\u2018\u02bc\u00b4`\uff07"
@@ -207,7 +210,36 @@ _TOKEN_RE = re.compile(f"({_HANGUL_RUN})|([^\\W_\uac00-\ud7a3]+)")
 # Words too common to help find a passage. Labels and queries drop them too, so the index
 # still holds every key a label needs.
 STOP_WORDS = frozenset(
-    "a an and are as at be by for from has have in is it its of on or that the this to was were will with s".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
+        "s",
+    ]
 )
 
 

@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from index.backend import Hit
+from index.backends.base import Hit
 from index.glossary import Term
 from index.postings import PassageFilter
 from index.store import Store

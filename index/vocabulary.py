@@ -7,15 +7,26 @@ at most once, and holds only the few versions that are in use.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from index.glossary import LABEL_KIND_ORDER, Glossary, Label, Term, parse_glossary
+from index import korean
+from index.errors import GlossaryInvalid, Problem
+from index.glossary import (
+    LABEL_KIND_ORDER,
+    Glossary,
+    Label,
+    Term,
+    glossary_version,
+    parse_terms,
+    read_glossary_text,
+)
 from index.matcher import Matcher, label_forms
+from index.safe_yaml import DEFAULT_MAX_BYTES
 from index.text import fold, fold_label, query_keys
 
 _KEEP = 4  # versions held per process: the served one, the one being applied, a spare
@@ -44,15 +55,31 @@ def _remember(cache: OrderedDict[str, object], key: str, value: object) -> None:
 
 
 def glossary_from_text(text: str, path: str = "glossary.yaml", version: str | None = None) -> Glossary:
-    """A glossary stored with an index (validated when it was stored, so examples are not re-run)."""
-    version = version or hashlib.sha256(text.encode()).hexdigest()[:16]
+    """A glossary from its text, parsed once per version (one stored with an index was validated
+    when it was stored, so its example sentences are not checked again)."""
+    version = version or glossary_version(text)
     with _lock:
         found = _glossaries.get(version)
     if found is None:
-        found = parse_glossary(text, path, check_examples=False)
+        found = parse_terms(text, path)
         with _lock:
             _remember(_glossaries, version, found)  # type: ignore[arg-type]
     return found
+
+
+def load_glossary(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:
+    """Read and validate a glossary file, example sentences included."""
+    return parse_glossary(read_glossary_text(path, max_bytes), str(path))
+
+
+def parse_glossary(text: str, path: str = "glossary.yaml") -> Glossary:
+    """Validate glossary text as a hand edit is validated: every problem at once, the example
+    sentences checked with the matcher this version is served with (built once, kept)."""
+    glossary = glossary_from_text(text, path)
+    problems = check_examples_of(glossary)
+    if problems:
+        raise GlossaryInvalid(problems)
+    return glossary
 
 
 def vocabulary_for(glossary: Glossary) -> Vocabulary:
@@ -71,6 +98,8 @@ def matcher_for(glossary: Glossary) -> Matcher:
 
 def _build(glossary: Glossary) -> Vocabulary:
     vocab = Vocabulary(glossary, Matcher(glossary.terms))
+    # Kiwi is shared by the process: it must know every label it may be asked to keep whole.
+    korean.add_user_words(vocab.matcher.korean_words)
     for term in glossary.terms:
         for label in sorted(term.labels, key=lambda lb: LABEL_KIND_ORDER[lb.kind]):
             vocab.exact.setdefault(label.text, (term, label))
@@ -85,6 +114,37 @@ def _build(glossary: Glossary) -> Vocabulary:
                 )
     vocab.prefixes.sort()
     return vocab
+
+
+def check_examples_of(glossary: Glossary) -> list[Problem]:
+    """Every `examples.match` sentence must match its term, every `no_match` must not."""
+    matcher = matcher_for(glossary)
+    problems = []
+    for term in glossary.terms:
+        for sentence in term.examples_match:
+            if not any(m.term == term.id for m in matcher.match(sentence)):
+                problems.append(
+                    Problem(
+                        glossary.path,
+                        term.line,
+                        term.id,
+                        "examples.match",
+                        f"sentence does not match the term: {sentence!r}",
+                    )
+                )
+        for sentence in term.examples_no_match:
+            found = [m for m in matcher.match(sentence) if m.term == term.id]
+            if found:
+                problems.append(
+                    Problem(
+                        glossary.path,
+                        term.line,
+                        term.id,
+                        "examples.no_match",
+                        f"sentence matches the term at {sentence[found[0].start : found[0].end]!r}: {sentence!r}",
+                    )
+                )
+    return problems
 
 
 # -- what a glossary edit can change -----------------------------------------------------------

@@ -19,9 +19,9 @@ import threading
 import time
 from typing import Any
 
-from index.backend import PassageIndex
-from index.glossary import Glossary
+from index.backends.base import PassageIndex
 from index.candidates import find_candidates
+from index.glossary import Glossary
 from index.live import LiveGlossary
 from index.postings import MATCHER_VERSION
 from index.vocabulary import glossary_from_text

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.routing import PathConverter
 
-from service.config import DEFAULTS, from_environment
+from service.config import settings
 from service.errors import register_error_handlers
 from service.response_cache import ResponseCache
 from service.state import current_store, open_services, release_store, services
@@ -34,8 +34,7 @@ class DocumentIdConverter(PathConverter):
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then `test_config`."""
     app = Flask(__name__)
-    app.config.from_mapping(DEFAULTS)
-    app.config.update(from_environment())
+    app.config.from_mapping(settings())
     if test_config:
         app.config.update(test_config)
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -1,9 +1,12 @@
-"""The `glossary` command: a thin click layer over the `index` library (and the service)."""
+"""The `glossary` command: a thin click layer over the `index` library (and the service).
+
+Settings come from the same place as the service's (`service.config.settings`), so every command
+reads the index the service would serve: PostgreSQL when DATABASE_URL is set, else whoosh.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,18 +14,18 @@ from typing import Any
 import click
 from tqdm import tqdm
 
+from index.backends import PassageIndex, index_exists, open_index
 from index.corpus import Skipped, count_corpus_files, read_corpus
 from index.errors import GlossaryInvalid, GlossaryServiceError
-from index.glossary import load_glossary
+from index.glossary import Glossary
 from index.library import Library
-from index.matcher import Matcher
 from index.store import Store
-from index.whoosh_backend import WhooshIndex, index_exists, rebuild
-from service.config import DEFAULTS
+from index.vocabulary import glossary_from_text, load_glossary, matcher_for
+from service.config import DEFAULTS, settings
 
 
 def _default(name: str) -> Any:
-    return os.environ.get(f"GLOSSARY_SERVICE_{name}") or DEFAULTS[name]
+    return settings()[name]
 
 
 GLOSSARY = click.option(
@@ -49,24 +52,41 @@ INDEX = click.option(
     show_default="var/index",
     help="The index folder.",
 )
+DATABASE = click.option(
+    "--database",
+    "database_url",
+    default=lambda: _default("DATABASE_URL"),
+    show_default="$DATABASE_URL",
+    help="Use PostgreSQL (postgresql://...) instead of the whoosh index.",
+)
 
 
-def _load(glossary_path: str) -> Any:
-    try:
-        return load_glossary(glossary_path)
-    except GlossaryInvalid as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        raise SystemExit(1) from None
+class _Commands(click.Group):
+    """Expected failures (no index yet, bad glossary, unreadable files, unreachable database)
+    end in one clear line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GlossaryInvalid as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            raise SystemExit(1) from None
+        except GlossaryServiceError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
 
 
-def _store(index_dir: str, glossary_path: str) -> Store:
+def _store(index_dir: str, database_url: str | None, glossary_path: str) -> Store:
     """A store over the index's current snapshot, with the glossary its postings were matched with."""
+    store = Store(open_index(index_dir, database_url).snapshot())
     try:
-        store = Store(WhooshIndex(index_dir).snapshot())
-    except GlossaryServiceError as exc:
-        raise click.ClickException(str(exc)) from None
-    if _load(glossary_path).version != store.glossary.version:
+        file_version = load_glossary(glossary_path).version
+    except GlossaryServiceError:
+        file_version = None  # `glossary check` reports it; the index's glossary still serves
+    if file_version != store.glossary.version:
         click.echo(
             f"note: {glossary_path} differs from the glossary the index holds; run `glossary build` to re-match it",
             err=True,
@@ -87,7 +107,7 @@ def _progress(bar: Any) -> Any:
     return update
 
 
-@click.group()
+@click.group(cls=_Commands)
 @click.version_option("1.0.0", prog_name="glossary")
 def main() -> None:
     """Glossary and term-tracking service: check, build, look up, annotate, serve."""
@@ -98,119 +118,97 @@ def main() -> None:
 def check(file: str | None) -> None:
     """Validate a glossary file; list every problem with file, line, term and field."""
     path = file or _default("GLOSSARY_PATH")
-    glossary = _load(path)
+    glossary = load_glossary(path)
     click.echo(f"{path}: {len(glossary)} terms, no problems (version {glossary.version})")
+
+
+def _counts_line(index: PassageIndex, glossary: Glossary) -> str:
+    with index.snapshot() as snap:
+        counts = snap.counts()
+    return f"{counts.documents} documents, {counts.passages} passages, {len(glossary)} terms"
 
 
 @main.command()
 @GLOSSARY
 @CORPUS
 @INDEX
-@click.option("--rebuild", "full", is_flag=True, help="Build a fresh index aside and switch to it.")
+@DATABASE
+@click.option("--rebuild", "full", is_flag=True, help="Build the whole index anew (aside, then switch to it).")
 @click.option(
     "--procs", type=click.IntRange(1, 16), default=1, show_default=True, help="Writer processes for a full build."
 )
-@click.option("--database", "database_url", default=None, help="Build into PostgreSQL instead (postgresql://...).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def build(
-    glossary_path: str, corpus_dir: str, index_dir: str, full: bool, procs: int, database_url: str | None, quiet: bool
+    glossary_path: str, corpus_dir: str, index_dir: str, database_url: str | None, full: bool, procs: int, quiet: bool
 ) -> None:
     """Build the index (term postings included), or bring it up to date with the corpus folder
-    and the glossary file: documents added, changed or removed, and a glossary edit re-matched."""
-    glossary = _load(glossary_path)
+    and the glossary file: documents added, changed or removed, and a glossary edit re-matched.
+    With a database, the corpus folder replaces what the database holds."""
+    glossary = load_glossary(glossary_path)
     if not Path(corpus_dir).is_dir():
         raise click.ClickException(f"no corpus folder {corpus_dir}")
     total = count_corpus_files(corpus_dir)
     skipped: list[Skipped] = []
-    try:
-        if database_url:
-            from index.postgres_backend import PostgresIndex
-
-            target = PostgresIndex(database_url)
-            with tqdm(total=total, unit="doc", disable=quiet, desc="loading") as bar:
-                loaded = target.replace_all(
-                    read_corpus(corpus_dir, skipped), glossary, on_document=lambda d: bar.update()
-                )
-            with target.snapshot() as snap:
-                counts = snap.counts()
-            target.close()
-            click.echo(
-                f"loaded {loaded} documents into PostgreSQL: {counts.documents} documents, "
-                f"{counts.passages} passages, {len(glossary)} terms"
+    index = open_index(index_dir, database_url)
+    if database_url or full or not index_exists(index_dir):
+        with tqdm(total=total, unit="doc", disable=quiet, desc="indexing") as bar:
+            loaded = index.replace_all(
+                read_corpus(corpus_dir, skipped), glossary, on_document=lambda d: bar.update(), procs=procs
             )
-        elif full or not index_exists(index_dir):
-            with tqdm(total=total, unit="doc", disable=quiet, desc="indexing") as bar:
-                rebuild(
-                    index_dir,
-                    read_corpus(corpus_dir, skipped),
-                    glossary,
-                    procs=procs,
-                    on_document=lambda d: bar.update(),
-                )
-            click.echo(f"built {index_dir} from {total - len(skipped)} documents")
-        else:
-            index = WhooshIndex(index_dir)
-            with tqdm(total=total, unit="doc", disable=quiet, desc="checking") as bar:
-                report = Library(corpus_dir, index, index_dir).sync(on_file=lambda p: bar.update())
-            skipped = report.skipped
+        click.echo(f"built {'the database' if database_url else index_dir} from {loaded} documents")
+    else:
+        with tqdm(total=total, unit="doc", disable=quiet, desc="checking") as bar:
+            report = Library(corpus_dir, index, index_dir).sync(on_file=lambda p: bar.update())
+        skipped = report.skipped
+        click.echo(
+            f"updated {index_dir}: {len(report.added)} added, {len(report.changed)} changed, "
+            f"{len(report.removed)} removed, {report.unchanged} unchanged"
+        )
+        if index.state().glossary_version != glossary.version:
+            with _bar(quiet, "re-matching") as bar:
+                result = index.rematch(glossary, progress=_progress(bar))
             click.echo(
-                f"updated {index_dir}: {len(report.added)} added, {len(report.changed)} changed, "
-                f"{len(report.removed)} removed, {report.unchanged} unchanged"
+                f"glossary {glossary.version} stored: {result.documents_checked} documents checked, "
+                f"{result.documents_changed} re-matched"
             )
-            if index.state().glossary_version != glossary.version:
-                with _bar(quiet, "re-matching") as bar:
-                    result = index.rematch(glossary, progress=_progress(bar), procs=procs)
-                click.echo(
-                    f"glossary {glossary.version} stored: {result.documents_checked} documents checked, "
-                    f"{result.documents_changed} re-matched"
-                )
-            index.close()
-    except GlossaryServiceError as exc:
-        raise click.ClickException(str(exc)) from None
     for item in skipped:
         click.echo(f"skipped {item.path}: {item.reason}", err=True)
-    if not database_url:
-        with WhooshIndex(index_dir).snapshot() as snap:
-            counts = snap.counts()
-        click.echo(f"{counts.documents} documents, {counts.passages} passages, {len(glossary)} terms")
+    click.echo(_counts_line(index, glossary))
+    index.close()
 
 
 @main.command()
 @GLOSSARY
 @INDEX
-@click.option("--database", "database_url", default=None, help="Upgrade a PostgreSQL database instead.")
+@DATABASE
 @click.option("--procs", type=click.IntRange(1, 16), default=1, show_default=True, help="Writer processes.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def upgrade(glossary_path: str, index_dir: str, database_url: str | None, procs: int, quiet: bool) -> None:
     """Migrate an index made by an older release: match its documents into term postings."""
-    glossary = _load(glossary_path)
-    try:
-        if database_url:
-            from index.postgres_backend import PostgresIndex
+    glossary = load_glossary(glossary_path)
+    if database_url:
+        index = open_index(index_dir, database_url)  # opening applies the schema migrations
+        with _bar(quiet, "matching") as bar:
+            report = index.rematch(glossary, progress=_progress(bar), everything=True)
+        index.close()
+        click.echo(f"upgraded the database: {report.documents_checked} documents matched")
+        return
+    from index.backends.whoosh import upgrade as upgrade_whoosh
 
-            target = PostgresIndex(database_url)  # applies the schema migrations
-            with _bar(quiet, "matching") as bar:
-                report = target.rematch(glossary, progress=_progress(bar))
-            target.close()
-            click.echo(f"upgraded the database: {report.documents_checked} documents matched")
-        else:
-            from index.whoosh_backend import upgrade as upgrade_whoosh
-
-            with _bar(quiet, "matching") as bar:
-                count = upgrade_whoosh(index_dir, glossary, procs=procs, on_document=lambda d: bar.update())
-            click.echo(f"upgraded {index_dir}: {count} documents matched")
-    except GlossaryServiceError as exc:
-        raise click.ClickException(str(exc)) from None
+    with _bar(quiet, "matching") as bar:
+        count = upgrade_whoosh(index_dir, glossary, procs=procs, on_document=lambda d: bar.update())
+    click.echo(f"upgraded {index_dir}: {count} documents matched")
 
 
 @main.command()
 @click.argument("label")
 @GLOSSARY
 @INDEX
+@DATABASE
 @click.option("--limit", type=click.IntRange(1, 1000), default=5, show_default=True)
-def lookup(label: str, glossary_path: str, index_dir: str, limit: int) -> None:
+def lookup(label: str, glossary_path: str, index_dir: str, database_url: str | None, limit: int) -> None:
     """A term's definition and the first passages that use it, matches in [brackets]."""
-    store = _store(index_dir, glossary_path)
+    store = _store(index_dir, database_url, glossary_path)
     result = store.lookup(label)
     if result.term is None:
         hint = ", ".join(t.term for t in result.suggestions)
@@ -234,15 +232,26 @@ def lookup(label: str, glossary_path: str, index_dir: str, limit: int) -> None:
 @main.command()
 @click.argument("file", type=click.File("rb"))
 @GLOSSARY
+@INDEX
+@DATABASE
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
-def annotate(file: Any, glossary_path: str, as_json: bool) -> None:
-    """Every term occurrence in FILE (or - for standard input), with spans."""
+@click.pass_context
+def annotate(
+    ctx: click.Context, file: Any, glossary_path: str, index_dir: str, database_url: str | None, as_json: bool
+) -> None:
+    """Every term occurrence in FILE (or - for standard input), with spans. Uses the glossary the
+    service serves (the index's), or the file given with --glossary (or when there is no index)."""
     raw = file.read()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"input is not UTF-8 (byte {exc.start})") from None
-    matches = Matcher(_load(glossary_path).terms).match(text)
+    explicit = ctx.get_parameter_source("glossary_path") is click.core.ParameterSource.COMMANDLINE
+    if explicit or not (database_url or index_exists(index_dir)):
+        glossary = load_glossary(glossary_path)
+    else:
+        glossary = _store(index_dir, database_url, glossary_path).glossary
+    matches = matcher_for(glossary).match(text)
     if as_json:
         click.echo(json.dumps({"matches": [m.as_dict() for m in matches]}, ensure_ascii=False))
         return
@@ -253,9 +262,10 @@ def annotate(file: Any, glossary_path: str, as_json: bool) -> None:
 @main.command()
 @GLOSSARY
 @INDEX
-def stats(glossary_path: str, index_dir: str) -> None:
+@DATABASE
+def stats(glossary_path: str, index_dir: str, database_url: str | None) -> None:
     """Terms, documents, passages, and passages per term."""
-    store = _store(index_dir, glossary_path)
+    store = _store(index_dir, database_url, glossary_path)
     counts = store.counts()
     click.echo(f"terms\t{len(store.glossary)}\ndocuments\t{counts.documents}\npassages\t{counts.passages}")
     rows = sorted(((store.usage(t).passages, t.id) for t in store.glossary.terms), reverse=True)
@@ -271,13 +281,9 @@ def stats(glossary_path: str, index_dir: str) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def migrate_index(index_dir: str, database_url: str, quiet: bool) -> None:
     """Copy an existing whoosh index's documents into PostgreSQL (replacing what is there)."""
-    from index.postgres_backend import PostgresIndex
-
-    from index.vocabulary import glossary_from_text
-
-    source = WhooshIndex(index_dir).snapshot()
+    source = open_index(index_dir).snapshot()
     ids = sorted(source.document_ids())
-    target = PostgresIndex(database_url)
+    target = open_index(index_dir, database_url)
     documents = (doc for doc in (source.get_document(i) for i in ids) if doc is not None)
     with tqdm(total=len(ids), unit="doc", disable=quiet, desc="migrating") as bar:
         loaded = target.replace_all(
@@ -293,12 +299,13 @@ def migrate_index(index_dir: str, database_url: str, quiet: bool) -> None:
 @main.command()
 @GLOSSARY
 @INDEX
+@DATABASE
 @click.option("--limit", type=click.IntRange(1, 500), default=30, show_default=True)
-def candidates(glossary_path: str, index_dir: str, limit: int) -> None:
+def candidates(glossary_path: str, index_dir: str, database_url: str | None, limit: int) -> None:
     """Recurring phrases of the corpus that are not in the glossary, best first."""
     from index.candidates import find_candidates
 
-    store = _store(index_dir, glossary_path)
+    store = _store(index_dir, database_url, glossary_path)
     for c in find_candidates(store.snapshot.all_passages(), store.glossary, limit=limit):
         click.echo(f"{c.score:9.2f}  {c.passages:5d} passages  {c.documents:4d} docs  {c.phrase}")
 
@@ -311,7 +318,7 @@ def export(glossary_path: str, fmt: str, base_uri: str) -> None:
     """Print the glossary as CSV, or as SKOS in Turtle or JSON-LD."""
     from index.export import to_csv, to_skos
 
-    glossary = _load(glossary_path)
+    glossary = load_glossary(glossary_path)
     click.echo(to_csv(glossary) if fmt == "csv" else to_skos(glossary, base_uri, fmt), nl=False)
 
 
@@ -325,12 +332,7 @@ def import_csv(csv_file: Any, glossary_path: str, dry_run: bool) -> None:
     from index.export import csv_import_diff
 
     path = Path(glossary_path)
-    try:
-        new_text, diff = csv_import_diff(path.read_text(encoding="utf-8"), csv_file.read(), path.name)
-    except GlossaryInvalid as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        raise SystemExit(1) from None
+    new_text, diff = csv_import_diff(path.read_text(encoding="utf-8"), csv_file.read(), path.name)
     click.echo(diff or "no changes", nl=not diff)
     if not dry_run and diff:
         write_atomically(path, new_text.encode("utf-8"))
@@ -349,7 +351,9 @@ def serve(glossary_path: str, corpus_dir: str, index_dir: str, host: str, port: 
 
     if not index_exists(index_dir):
         with tqdm(total=count_corpus_files(corpus_dir), unit="doc", desc="indexing") as bar:
-            rebuild(index_dir, read_corpus(corpus_dir), _load(glossary_path), on_document=lambda d: bar.update())
+            open_index(index_dir).replace_all(
+                read_corpus(corpus_dir), load_glossary(glossary_path), on_document=lambda d: bar.update()
+            )
     app = create_app({"GLOSSARY_PATH": glossary_path, "CORPUS_DIR": corpus_dir, "INDEX_DIR": index_dir})
     click.echo(f"serving on http://{host}:{port}/")
     app.run(host=host, port=port, debug=False, use_reloader=False)

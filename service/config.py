@@ -1,8 +1,12 @@
-"""Settings: defaults the README's run command uses, overridden by the environment."""
+"""Settings: defaults the README's run command uses, overridden by the environment.
+
+The one place that reads the environment, for the app, the CLI, gunicorn and the writer process.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
@@ -23,14 +27,25 @@ DEFAULTS: dict[str, Any] = {
     "DERIVED_EVERY_SECONDS": 30.0,  # candidate terms are recomputed at most this often after writes
 }
 
-_INTS = {"MAX_CONTENT_LENGTH", "MAX_PAGE_SIZE", "RESPONSE_CACHE_SIZE"}
+# gunicorn's settings (service/gunicorn_conf.py); WORKERS 0 means one per core.
+SERVER_DEFAULTS: dict[str, Any] = {
+    "BIND": "127.0.0.1:8000",
+    "WORKERS": 0,
+    "WORKER_CLASS": "sync",
+    "THREADS": 1,
+    "ACCESS_LOG": None,  # off unless asked for ("-" = stdout)
+    "LOG_LEVEL": "info",
+    "WRITER_PROCESS": 1,  # 0: gunicorn's master forks no background writer process
+}
+
+_INTS = {"MAX_CONTENT_LENGTH", "MAX_PAGE_SIZE", "RESPONSE_CACHE_SIZE", "WORKERS", "THREADS", "WRITER_PROCESS"}
 _FLOATS = {"GLOSSARY_POLL_SECONDS", "WRITE_WAIT_SECONDS", "BACKGROUND_WRITER_SECONDS", "DERIVED_EVERY_SECONDS"}
 
 
-def from_environment(prefix: str = "GLOSSARY_SERVICE_") -> dict[str, Any]:
+def from_environment(names: Iterable[str] = DEFAULTS, prefix: str = "GLOSSARY_SERVICE_") -> dict[str, Any]:
     """Settings found in the environment, as GLOSSARY_SERVICE_<NAME> (or DATABASE_URL)."""
     found: dict[str, Any] = {}
-    for name in DEFAULTS:
+    for name in names:
         value = os.environ.get(prefix + name)
         if value is None and name == "DATABASE_URL":
             value = os.environ.get("DATABASE_URL")
@@ -38,3 +53,13 @@ def from_environment(prefix: str = "GLOSSARY_SERVICE_") -> dict[str, Any]:
             continue
         found[name] = int(value) if name in _INTS else float(value) if name in _FLOATS else value
     return found
+
+
+def settings() -> dict[str, Any]:
+    """The app's settings: defaults, then the environment."""
+    return {**DEFAULTS, **from_environment()}
+
+
+def server_settings() -> dict[str, Any]:
+    """gunicorn's settings: defaults, then the environment."""
+    return {**SERVER_DEFAULTS, **from_environment(SERVER_DEFAULTS)}

@@ -8,8 +8,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from index.errors import DocumentError, GlossaryServiceError, IndexOutdated, NotFound, WriterBusy
-from index.whoosh_backend import IndexMissing
+from index.errors import DocumentError, GlossaryServiceError, IndexMissing, IndexOutdated, NotFound, WriterBusy
 
 log = logging.getLogger(__name__)
 

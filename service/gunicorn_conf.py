@@ -16,19 +16,22 @@ import multiprocessing
 import os
 import signal
 
-bind = os.environ.get("GLOSSARY_SERVICE_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("GLOSSARY_SERVICE_WORKERS", multiprocessing.cpu_count()))
-worker_class = os.environ.get("GLOSSARY_SERVICE_WORKER_CLASS", "sync")
-threads = int(os.environ.get("GLOSSARY_SERVICE_THREADS", 1))
+from service.config import server_settings, settings
+
+_server = server_settings()
+bind = _server["BIND"]
+workers = _server["WORKERS"] or multiprocessing.cpu_count()
+worker_class = _server["WORKER_CLASS"]
+threads = _server["THREADS"]
 timeout = 30
 graceful_timeout = 10
 keepalive = 2
 # Each worker opens the index itself (no preload_app): a worker that dies takes nothing
 # shared with it. Only the read-only analyser is loaded before the fork (on_starting).
 preload_app = False
-accesslog = os.environ.get("GLOSSARY_SERVICE_ACCESS_LOG")  # off unless asked for ("-" = stdout)
+accesslog = _server["ACCESS_LOG"]
 errorlog = "-"
-loglevel = os.environ.get("GLOSSARY_SERVICE_LOG_LEVEL", "info")
+loglevel = _server["LOG_LEVEL"]
 limit_request_line = 8190
 # The writer process does the background work; a worker checks only now and then whether it
 # has to take over (when that process has died).
@@ -41,9 +44,8 @@ def on_starting(server):  # type: ignore[no-untyped-def]
     """Load Kiwi with the glossary's Korean labels before the fork (shared copy-on-write)."""
     from index import korean
     from index.errors import GlossaryServiceError
-    from index.glossary import load_glossary
     from index.matcher import korean_user_words
-    from service.writer_process import settings
+    from index.vocabulary import load_glossary
 
     try:
         glossary = load_glossary(settings()["GLOSSARY_PATH"])
@@ -59,7 +61,7 @@ def when_ready(server):  # type: ignore[no-untyped-def]
     global _writer_pid
     from service.writer_process import start
 
-    if os.environ.get("GLOSSARY_SERVICE_WRITER_PROCESS", "1") == "0":
+    if not _server["WRITER_PROCESS"]:
         return  # another app under these settings (the benchmark's hello ceiling)
 
     _writer_pid = start()

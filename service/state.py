@@ -12,11 +12,10 @@ from typing import Any
 from flask import current_app, g
 
 from index import korean
-from index.backend import PassageIndex
+from index.backends import PassageIndex, backend_name, open_index
 from index.library import Library
 from index.live import LiveGlossary
 from index.store import Store
-from index.whoosh_backend import WhooshIndex
 from index.writer import BackgroundWriter
 
 log = logging.getLogger(__name__)
@@ -31,16 +30,9 @@ class Services:
     backend: str
 
 
-def open_index(config: dict[str, Any]) -> tuple[PassageIndex, str]:
-    if config.get("DATABASE_URL"):
-        from index.postgres_backend import PostgresIndex
-
-        return PostgresIndex(config["DATABASE_URL"]), "postgresql"
-    return WhooshIndex(config["INDEX_DIR"]), "whoosh"
-
-
 def open_services(config: dict[str, Any]) -> Services:
-    index, backend = open_index(config)
+    index = open_index(config["INDEX_DIR"], config["DATABASE_URL"])
+    backend = backend_name(config["DATABASE_URL"])
     live = LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=config["GLOSSARY_POLL_SECONDS"])
     served = Store(index.snapshot())
     if any(label.lang == "ko" for term in served.glossary for label in term.labels):

@@ -12,26 +12,21 @@ import logging
 import os
 import signal
 import time
-from typing import Any
 
+from index.backends import open_index
 from index.live import LiveGlossary
 from index.writer import BackgroundWriter
-from service.config import DEFAULTS, from_environment
-from service.state import open_index
+from service.config import settings
 
 log = logging.getLogger("glossary.writer")
 INTERVAL_SECONDS = 0.5
-
-
-def settings() -> dict[str, Any]:
-    return {**DEFAULTS, **from_environment()}
 
 
 def run(parent: int) -> None:
     """Be the writer until the parent (gunicorn's master) is gone or asks us to stop."""
     os.nice(10)  # background work: the serving workers come first for the CPU
     config = settings()
-    index, _ = open_index(config)
+    index = open_index(config["INDEX_DIR"], config["DATABASE_URL"])
     writer = BackgroundWriter(
         index, LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=0.0), derived_every=config["DERIVED_EVERY_SECONDS"]
     )

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from index.corpus import read_corpus
-from index.glossary import load_glossary
-from index.whoosh_backend import rebuild
 from bench.postgres_server import PostgresServer
+from index.backends.whoosh import WhooshIndex
+from index.corpus import read_corpus
+from index.vocabulary import load_glossary
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -48,7 +48,7 @@ def corpus_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def index_dir(tmp_path: Path, corpus_dir: Path, glossary_file: Path) -> Path:
     target = tmp_path / "index"
-    rebuild(target, read_corpus(corpus_dir), load_glossary(glossary_file))
+    WhooshIndex(target).replace_all(read_corpus(corpus_dir), load_glossary(glossary_file))
     return target
 
 
@@ -62,7 +62,7 @@ def postgres() -> Iterator[PostgresServer]:
 @pytest.fixture
 def database_url(postgres: PostgresServer, corpus_dir: Path, glossary_file: Path) -> Iterator[str]:
     """A fresh database holding the test corpus."""
-    from index.postgres_backend import PostgresIndex
+    from index.backends.postgres import PostgresIndex
 
     url = postgres.new_database()
     index = PostgresIndex(url)

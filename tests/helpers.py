@@ -3,7 +3,7 @@ full match of the whole corpus gives, to compare postings with."""
 
 from __future__ import annotations
 
-from index.backend import PassageIndex
+from index.backends.base import PassageIndex
 from index.store import Store
 from index.vocabulary import glossary_from_text, matcher_for
 

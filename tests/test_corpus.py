@@ -74,7 +74,10 @@ def test_huge_file_is_skipped(tmp_path: Path) -> None:
 
 
 def test_paragraph_rules() -> None:
-    body = "Intro line\ncontinues here.\n\n## Heading\n\nSee [the site](http://x) and ![img](a.png) <https://y>.\n\n<!-- hidden -->\n"
+    body = (
+        "Intro line\ncontinues here.\n\n## Heading\n\n"
+        "See [the site](http://x) and ![img](a.png) <https://y>.\n\n<!-- hidden -->\n"
+    )
     assert paragraphs(body) == ["Intro line continues here.", "See the site and ."]
 
 

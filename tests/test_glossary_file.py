@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import GlossaryInvalid
-from index.glossary import load_glossary, parse_glossary
+from index.vocabulary import load_glossary, parse_glossary
 
 ROOT = Path(__file__).resolve().parents[1]
 

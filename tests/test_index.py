@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from index.backends.whoosh import LOCK, WhooshIndex
 from index.corpus import read_corpus
 from index.durable import exclusive_lock
 from index.errors import IndexOutdated, WriterBusy
-from index.glossary import load_glossary, parse_glossary
 from index.library import Library
 from index.postings import PassageFilter
 from index.store import Store
-from index.whoosh_backend import LOCK, WhooshIndex, rebuild
+from index.vocabulary import load_glossary, parse_glossary
 from tests.helpers import full_match, passage_ids, postings_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +116,7 @@ def test_an_index_made_by_an_older_release_is_refused_with_the_command_to_run(tm
     ix.writer().commit()
     os.symlink("gen-1", old / "current")
     with pytest.raises(IndexOutdated, match="glossary upgrade"):
-        WhooshIndex(old)
+        WhooshIndex(old).version()  # opening is lazy: the first read finds out
 
 
 def test_rebuild_switches_readers_to_the_new_generation(
@@ -127,7 +127,7 @@ def test_rebuild_switches_readers_to_the_new_generation(
     other = tmp_path / "other"
     other.mkdir()
     (other / "one.md").write_text("Only an AI factory here.\n")
-    rebuild(index_dir, read_corpus(other), load_glossary(glossary_file))
+    WhooshIndex(index_dir).replace_all(read_corpus(other), load_glossary(glossary_file))
     assert os.readlink(index_dir / "current") != old_target
     assert not (index_dir / old_target).exists()
     assert passage_ids(index, "gpu") == []
@@ -142,7 +142,7 @@ def test_a_second_writer_fails_clearly_and_changes_nothing(
         with pytest.raises(WriterBusy, match="another process is writing"):
             library.put("x", "A GPU.", {}, wait_seconds=0.2)
         with pytest.raises(WriterBusy):
-            rebuild(index_dir, [], load_glossary(glossary_file))
+            WhooshIndex(index_dir).replace_all([], load_glossary(glossary_file))
     with index.snapshot() as snap:
         assert snap.get_document("x") is None and passage_ids(index, "gpu")  # index still readable
     library.put("y", "A GPU again.", {}, wait_seconds=1)
@@ -168,7 +168,7 @@ def test_put_and_delete_documents_are_durable_files_and_index_entries(
 
 
 def test_seed_articles_exact_passages_per_term(seeds_dir: Path, tmp_path: Path) -> None:
-    rebuild(tmp_path / "ix", read_corpus(seeds_dir), load_glossary(ROOT / "glossary.yaml"))
+    WhooshIndex(tmp_path / "ix").replace_all(read_corpus(seeds_dir), load_glossary(ROOT / "glossary.yaml"))
     index = WhooshIndex(tmp_path / "ix")
     store = store_of(index)
     a, b, c, d = "000_c03b87fe80d07430", "001_3fa1203bdbb9ef13", "002_b644465e78c96992", "003_948cb905883bb7de"
@@ -202,14 +202,14 @@ def test_postings_of_real_articles_equal_a_full_match_and_survive_a_big_edit(
 ) -> None:
     documents = [*read_corpus(seeds_dir), *read_corpus(ROOT / "corpus")]
     glossary = load_glossary(ROOT / "glossary.yaml")
-    rebuild(tmp_path / "ix", documents, glossary)
+    WhooshIndex(tmp_path / "ix").replace_all(documents, glossary)
     index = WhooshIndex(tmp_path / "ix")
     first = postings_of(index)
     assert first == full_match(index)
     assert sum(len(v) for v in first.values()) > 50  # the corpora do use the glossary
     # An alias made of a common word: more than the aside share of documents are candidates,
     # so everything is re-matched into a new generation and switched in (at any corpus size).
-    monkeypatch.setattr("index.whoosh_backend.ASIDE_MIN_DOCUMENTS", 0)
+    monkeypatch.setattr("index.backends.whoosh.ASIDE_MIN_DOCUMENTS", 0)
     target = os.readlink(tmp_path / "ix" / "current")
     edited = parse_glossary(
         (ROOT / "glossary.yaml")

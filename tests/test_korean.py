@@ -6,11 +6,11 @@ import pytest
 import requests
 
 from index.errors import GlossaryInvalid
-from index.glossary import parse_glossary
-from index.matcher import Matcher
+from index.glossary import parse_terms
+from index.vocabulary import matcher_for, parse_glossary
 from tests.conftest import Gunicorn
 
-GLOSSARY = parse_glossary(
+GLOSSARY = parse_terms(
     """
 terms:
   - id: digital-twin
@@ -36,10 +36,9 @@ terms:
     term: chip
     definition: d
     labels: {ko: [칩]}
-""",
-    check_examples=False,
+"""
 )
-MATCHER = Matcher(GLOSSARY.terms)
+MATCHER = matcher_for(GLOSSARY)
 PARTICLES = [
     "을",
     "를",
@@ -134,7 +133,8 @@ def test_gpu_inside_a_korean_compound_is_still_the_gpu() -> None:
 def test_korean_examples_are_checked() -> None:
     text = (
         "terms:\n  - id: digital-twin\n    term: digital twin\n    definition: d\n    labels: {ko: [디지털 트윈]}\n"
-        "    examples:\n      match: [디지털 트윈을 만들었다., 트윈을 만들었다.]\n      no_match: [디지털 트윈이 있다.]\n"
+        "    examples:\n      match: [디지털 트윈을 만들었다., 트윈을 만들었다.]\n"
+        "      no_match: [디지털 트윈이 있다.]\n"
     )
     with pytest.raises(GlossaryInvalid) as caught:
         parse_glossary(text)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from index.glossary import parse_glossary
-from index.matcher import Matcher
+from index.glossary import parse_terms
+from index.vocabulary import matcher_for
 
-GLOSSARY = parse_glossary(
+GLOSSARY = parse_terms(
     """
 terms:
   - id: digital-twin
@@ -44,10 +44,9 @@ terms:
     term: sovereign AI
     definition: d
     labels: {ko: [소버린 AI]}
-""",
-    check_examples=False,
+"""
 )
-MATCHER = Matcher(GLOSSARY.terms)
+MATCHER = matcher_for(GLOSSARY)
 
 
 def found(text: str) -> list[tuple[str, str, str]]:

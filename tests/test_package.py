@@ -43,16 +43,13 @@ def test_the_wheel_serves_the_service_without_the_source_tree(tmp_path: Path) ->
     work.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site), "PYTHONSAFEPATH": "1"}
     glossary = ["-m", "service.cli"]
-    run = lambda *args: (
-        subprocess.run(
-            [sys.executable, *glossary, *args],
-            cwd=work,
-            env=env,  # noqa: E731
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, *glossary, *args], cwd=work, env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
     assert "no problems" in run("check", str(ROOT / "glossary.yaml"))
     assert "built" in run(
         "build",
@@ -64,12 +61,17 @@ def test_the_wheel_serves_the_service_without_the_source_tree(tmp_path: Path) ->
         "var/index",
         "--quiet",
     )
+    config = {
+        "GLOSSARY_PATH": str(ROOT / "glossary.yaml"),
+        "CORPUS_DIR": str(ROOT / "corpus"),
+        "INDEX_DIR": "var/index",
+    }
     probe = (
-        "import service, json; assert service.__file__.startswith(%r), service.__file__\n"
-        "app = service.create_app({'GLOSSARY_PATH': %r, 'CORPUS_DIR': %r, 'INDEX_DIR': 'var/index'})\n"
+        f"import service, json; assert service.__file__.startswith({str(site)!r}), service.__file__\n"
+        f"app = service.create_app({config!r})\n"
         "c = app.test_client()\n"
         "print(json.dumps({p: c.get(p).status_code for p in ['/', '/terms/digital-twin', '/static/style.css',"
         " '/api/docs', '/openapi.json', '/api/terms/digital-twin/passages']}))"
-    ) % (str(site), str(ROOT / "glossary.yaml"), str(ROOT / "corpus"))
+    )
     out = subprocess.run([sys.executable, "-c", probe], cwd=work, env=env, capture_output=True, text=True, check=True)
     assert set(json.loads(out.stdout.strip().splitlines()[-1]).values()) == {200}, out.stdout

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import requests
 
+from index.backends.whoosh import WhooshIndex
 from index.corpus import read_corpus
-from index.glossary import load_glossary
-from index.whoosh_backend import rebuild
+from index.vocabulary import load_glossary
 from tests.conftest import ROOT, TOKEN, Gunicorn
 
 pytestmark = pytest.mark.browser
@@ -40,7 +40,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
     work = tmp_path_factory.mktemp("site")
     shutil.copy(ROOT / "glossary.yaml", work / "glossary.yaml")
     shutil.copytree(ROOT / "corpus", work / "corpus")
-    rebuild(work / "index", read_corpus(work / "corpus"), load_glossary(work / "glossary.yaml"))
+    WhooshIndex(work / "index").replace_all(read_corpus(work / "corpus"), load_glossary(work / "glossary.yaml"))
     server = Gunicorn(
         {
             "GLOSSARY_SERVICE_GLOSSARY_PATH": str(work / "glossary.yaml"),

@@ -11,19 +11,19 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from bench.synth import generate
-from index.corpus import read_corpus
-from index.glossary import load_glossary
-from index.postgres_backend import PostgresIndex, migrate, migrations
-from index.store import Store
-from index.whoosh_backend import WhooshIndex, rebuild
-from service.cli import main
-from index.backend import SORTS
-from index.postings import PassageFilter
-from index.tracking import cooccurring, deprecated_usage, trend
-from tests.helpers import full_match, postings_of
-from tests.conftest import ROOT, TOKEN, Gunicorn
 from bench.postgres_server import PostgresServer
+from bench.synth import generate
+from index.backends.base import SORTS
+from index.backends.postgres import PostgresIndex, migrate, migrations
+from index.backends.whoosh import WhooshIndex
+from index.corpus import read_corpus
+from index.postings import PassageFilter
+from index.store import Store
+from index.tracking import cooccurring, deprecated_usage, trend
+from index.vocabulary import load_glossary
+from service.cli import main
+from tests.conftest import ROOT, TOKEN, Gunicorn
+from tests.helpers import full_match, postings_of
 
 pytestmark = pytest.mark.postgres
 
@@ -42,7 +42,7 @@ def test_both_backends_return_the_same_passages_for_every_term(
     mixed_corpus: Path, postgres: PostgresServer, tmp_path: Path
 ) -> None:
     glossary = load_glossary(ROOT / "glossary.yaml")
-    rebuild(tmp_path / "ix", read_corpus(mixed_corpus), glossary)
+    WhooshIndex(tmp_path / "ix").replace_all(read_corpus(mixed_corpus), glossary)
     pg = PostgresIndex(postgres.new_database())
     pg.replace_all(read_corpus(mixed_corpus), glossary)
     whoosh_index = WhooshIndex(tmp_path / "ix")
@@ -110,7 +110,7 @@ def test_cli_build_into_postgres_and_migrate_a_whoosh_index(
     assert result.exit_code == 0, result.output
     assert "loaded 3 documents into PostgreSQL: 3 documents, 7 passages" in result.output
     assert "loading" in result.output  # the progress bar
-    rebuild(tmp_path / "ix", read_corpus(corpus_dir), load_glossary(glossary_file))
+    WhooshIndex(tmp_path / "ix").replace_all(read_corpus(corpus_dir), load_glossary(glossary_file))
     other = postgres.new_database()
     result = CliRunner().invoke(main, ["migrate-index", "--index", str(tmp_path / "ix"), "--database", other])
     assert result.exit_code == 0 and "migrated 3 documents (7 passages)" in result.output

@@ -20,19 +20,20 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.backend import PassageIndex
+from bench.postgres_server import PostgresServer
+from index.backends.base import PassageIndex
+from index.backends.postgres import PostgresIndex, migrations
+from index.backends.whoosh import WhooshIndex
 from index.corpus import parse_document, read_corpus
 from index.errors import IndexOutdated
-from index.glossary import Glossary, load_glossary, parse_glossary
-from index.postgres_backend import PostgresIndex, migrations
+from index.glossary import Glossary
 from index.postings import CORPUS, PassageFilter, usage_of
 from index.store import Store
-from index.whoosh_backend import WhooshIndex, rebuild
+from index.vocabulary import load_glossary, parse_glossary
 from index.writer import BackgroundWriter
 from service.cli import main
 from tests.conftest import ROOT, TOKEN
 from tests.helpers import full_match, postings_of
-from bench.postgres_server import PostgresServer
 
 DATA = ROOT / "tests" / "data"
 SENTENCES = [
@@ -114,7 +115,7 @@ def assert_postings_equal_a_full_match(index: PassageIndex) -> None:
             assert snap.cooccurrence(term_id, PassageFilter()) == +shared, term_id
         # The example of each co-occurring pair is the newest passage both use.
         for term_id, rows in expected.items():
-            for other_id, n in snap.cooccurrence(term_id, PassageFilter()).items():
+            for other_id in snap.cooccurrence(term_id, PassageFilter()):
                 theirs = {pid for pid, _ in expected[other_id]}
                 newest = next(pid for pid, _ in rows if pid in theirs)
                 example = snap.shared_example(term_id, other_id)
@@ -136,11 +137,11 @@ def test_whoosh_postings_always_equal_a_full_match(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # `aside`: re-match every glossary edit into a new generation instead of one commit.
-    monkeypatch.setattr("index.whoosh_backend.ASIDE_MIN_DOCUMENTS", -1 if aside else 10**9)
+    monkeypatch.setattr("index.backends.whoosh.ASIDE_MIN_DOCUMENTS", -1 if aside else 10**9)
     # `walk`: find shared examples by walking dates, or among all the records naming the pair.
-    monkeypatch.setattr("index.whoosh_backend._FEW_SHARED", 0 if walk else 10**9)
+    monkeypatch.setattr("index.backends.whoosh._FEW_SHARED", 0 if walk else 10**9)
     ix = tmp_path_factory.mktemp("ix")
-    rebuild(ix, read_corpus(DATA / "corpus"), glossary_for(0))
+    WhooshIndex(ix).replace_all(read_corpus(DATA / "corpus"), glossary_for(0))
     index = WhooshIndex(ix)
     apply(index, ops)
     assert_postings_equal_a_full_match(index)
@@ -178,9 +179,9 @@ def test_reads_never_match_corpus_text(index_dir: Path, monkeypatch: pytest.Monk
 # -- the one writer: crashes and handover ---------------------------------------------------------
 WRITER_SCRIPT = """
 import sys
-from index.glossary import load_glossary
-from index.whoosh_backend import WhooshIndex
-import index.whoosh_backend as wb
+from index.vocabulary import load_glossary
+from index.backends.whoosh import WhooshIndex
+import index.backends.whoosh as wb
 wb.ASIDE_MIN_DOCUMENTS = 0 if sys.argv[3] == "aside" else 10**9
 index = WhooshIndex(sys.argv[1])
 index.rematch(load_glossary(sys.argv[2]), progress=lambda n, total: print(n, total, flush=True))
@@ -195,7 +196,7 @@ def test_kill_minus_nine_while_rematching_keeps_readers_consistent(tmp_path: Pat
     corpus = tmp_path / "corpus"
     generate(load_glossary(ROOT / "glossary.yaml"), 4000, corpus, seed=5)
     ix = tmp_path / "ix"
-    rebuild(ix, read_corpus(corpus), load_glossary(ROOT / "glossary.yaml"))
+    WhooshIndex(ix).replace_all(read_corpus(corpus), load_glossary(ROOT / "glossary.yaml"))
     index = WhooshIndex(ix)
     before = postings_of(index)
     old_version = index.state().glossary_version
@@ -238,7 +239,9 @@ def test_only_one_process_is_the_background_writer(index_dir: Path, glossary_fil
 
     first, second = WhooshIndex(index_dir), WhooshIndex(index_dir)
     assert first.try_writer_lock()
-    code = "import sys; from index.whoosh_backend import WhooshIndex; print(WhooshIndex(sys.argv[1]).try_writer_lock())"
+    code = (
+        "import sys; from index.backends.whoosh import WhooshIndex; print(WhooshIndex(sys.argv[1]).try_writer_lock())"
+    )
     other = subprocess.run([sys.executable, "-c", code, str(index_dir)], cwd=ROOT, capture_output=True, text=True)
     assert other.stdout.strip() == "False"
     assert (

@@ -7,13 +7,13 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.glossary import load_glossary
 from index.matcher import Matcher, label_forms
 from index.text import _fold_slowly, fold, fold_label
+from index.vocabulary import load_glossary, matcher_for
 from tests.conftest import ROOT
 
 GLOSSARY = load_glossary(ROOT / "glossary.yaml")
-MATCHER = Matcher(GLOSSARY.terms)
+MATCHER = matcher_for(GLOSSARY)
 REVERSED = Matcher(tuple(reversed(GLOSSARY.terms)))
 FORMS = {t.id: {fold_label(f).replace(" ", "") for lb in t.labels for f, _ in label_forms(lb)} for t in GLOSSARY.terms}
 LABELS = sorted({f for t in GLOSSARY.terms for lb in t.labels for f, _ in label_forms(lb)})

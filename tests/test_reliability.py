@@ -22,16 +22,16 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from bench.synth import generate
+from index.backends.whoosh import WhooshIndex
 from index.corpus import read_corpus
 from index.errors import GlossaryInvalid
-from index.glossary import load_glossary
 from index.library import Library
 from index.live import LiveGlossary
 from index.store import Store
-from index.whoosh_backend import WhooshIndex, rebuild
+from index.vocabulary import load_glossary
 from service.api import common
-from tests.helpers import full_match, passage_ids, postings_of
 from tests.conftest import ROOT, TOKEN, Gunicorn
+from tests.helpers import full_match, passage_ids, postings_of
 from tests.soak import soak
 
 FULL = os.environ.get("RELIABILITY_FULL") == "1"
@@ -101,7 +101,7 @@ def test_kill_minus_nine_during_a_rebuild(
     tmp_path: Path, corpus_dir: Path, glossary_file: Path, big_corpus: Path
 ) -> None:
     ix = tmp_path / "ix"
-    rebuild(ix, read_corpus(corpus_dir), load_glossary(glossary_file))
+    WhooshIndex(ix).replace_all(read_corpus(corpus_dir), load_glossary(glossary_file))
     index = WhooshIndex(ix)
     library = Library(corpus_dir, index, ix)
     rounds = 5 if FULL else 1
@@ -160,7 +160,7 @@ def test_kill_minus_nine_during_an_incremental_update(tmp_path: Path, glossary_f
     for path in sorted(big_corpus.glob("*.md"))[:1500]:
         (corpus / path.name).write_bytes(path.read_bytes())
     ix = tmp_path / "ix"
-    rebuild(ix, read_corpus(corpus), load_glossary(glossary_file))
+    WhooshIndex(ix).replace_all(read_corpus(corpus), load_glossary(glossary_file))
     index = WhooshIndex(ix)
     before = Store(index.snapshot()).counts()
     for path in sorted(big_corpus.glob("*.md"))[1500:3000]:  # 1,500 new documents to add
@@ -201,7 +201,7 @@ def test_kill_minus_nine_during_an_incremental_update(tmp_path: Path, glossary_f
 
 def test_two_writers_at_once(tmp_path: Path, glossary_file: Path, big_corpus: Path, corpus_dir: Path) -> None:
     ix = tmp_path / "ix"
-    rebuild(ix, read_corpus(corpus_dir), load_glossary(glossary_file))
+    WhooshIndex(ix).replace_all(read_corpus(corpus_dir), load_glossary(glossary_file))
     writers = [
         glossary_cli(
             "build",

@@ -12,14 +12,14 @@ import pytest
 import rdflib
 from rdflib.namespace import SKOS
 
+from index.backends.whoosh import WhooshIndex
 from index.candidates import find_candidates
 from index.corpus import read_corpus
 from index.export import csv_import_diff, to_csv, to_skos
-from index.glossary import load_glossary
 from index.history import changes_since, term_history
 from index.store import Store
 from index.tracking import cooccurring, deprecated_usage, movements, period_of, trend
-from index.whoosh_backend import WhooshIndex, rebuild
+from index.vocabulary import load_glossary
 from tests.conftest import TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +51,9 @@ def tracked(tmp_path: Path) -> Store:
             f"---\ndate: {month}-15\nsource: wire\n---\n" + "\n\n".join(paragraphs) + "\n"
         )
     (corpus / "old.md").write_text("---\ndate: 2025-03-02\nlang: en\n---\nThe AI plant and a virtual replica.\n")
-    rebuild(tmp_path / "ix", read_corpus(corpus), load_glossary(ROOT / "tests" / "data" / "glossary.yaml"))
+    WhooshIndex(tmp_path / "ix").replace_all(
+        read_corpus(corpus), load_glossary(ROOT / "tests" / "data" / "glossary.yaml")
+    )
     return Store(WhooshIndex(tmp_path / "ix").snapshot())
 
 
@@ -116,7 +118,7 @@ def test_candidates_on_the_seed_articles(seeds_dir: Path) -> None:
     passages = []
     for doc in read_corpus(seeds_dir):
         passages.extend(doc.passages)
-    from index.backend import StoredPassage
+    from index.backends.base import StoredPassage
 
     stored = [StoredPassage(p.id, p.doc, p.ordinal, p.text, "", None, "en", None) for p in passages]
     found = [c.phrase.lower() for c in find_candidates(stored, load_glossary(ROOT / "glossary.yaml"), limit=40)]

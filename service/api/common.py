@@ -12,7 +12,6 @@ from index.glossary import Term
 from index.store import Hit
 from service.errors import ApiError
 
-
 _SCHEMAS: dict[type[Schema], Schema] = {}
 
 

@@ -9,10 +9,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema, fields, validate
 
+from index.durable import write_atomically
 from index.errors import GlossaryInvalid
 from index.export import csv_import_diff, to_csv, to_skos
 from index.history import HistoryUnavailable, changes_since, term_history
-from index.durable import write_atomically
 from service.api.common import cached_json, get_term_or_404, parse_args, require_write_token
 from service.errors import ApiError
 from service.state import current_store

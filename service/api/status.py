@@ -69,7 +69,7 @@ def status() -> Any:
     return {
         "glossary": {
             "version": store.glossary.version,
-            "stored_at": dt.datetime.fromtimestamp(snap.state.glossary_updated_at, dt.timezone.utc).isoformat(),
+            "stored_at": dt.datetime.fromtimestamp(snap.state.glossary_updated_at, dt.UTC).isoformat(),
             "terms": len(store.glossary),
             "path": Path(svc.live.path).name,
             "file_version": on_disk.version if on_disk else None,

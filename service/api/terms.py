@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, current_app
 from marshmallow import Schema, fields, validate
 
+from index.backends.base import SORTS
 from index.glossary import Term
-from index.backend import SORTS
 from index.postings import PassageFilter
 from service.api.common import (
     cached_json,

@@ -127,7 +127,10 @@ def term_trend(term_id: str) -> Any:
         {
             "term": term.id,
             "interval": args["interval"],
-            "burst_rule": "normalised rate above the mean of the other periods by more than 2 standard deviations, and at least 2 uses",
+            "burst_rule": (
+                "normalised rate above the mean of the other periods by more than 2 standard deviations, "
+                "and at least 2 uses"
+            ),
             "periods": [
                 {
                     "period": p.period,
@@ -217,7 +220,7 @@ def stored_candidates(limit: int = 50) -> tuple[list[dict[str, Any]], dict[str, 
     if found is None:
         return [], {"computed_at": None, "content_version": None, "current": False}
     fresh = {
-        "computed_at": dt.datetime.fromtimestamp(found["computed_at"], dt.timezone.utc).isoformat(),
+        "computed_at": dt.datetime.fromtimestamp(found["computed_at"], dt.UTC).isoformat(),
         "content_version": found["content_version"],
         "current": found["content_version"] == snap.state.content_version,
     }

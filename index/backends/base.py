@@ -203,9 +203,14 @@ class PassageIndex(ABC):
 
     @abstractmethod
     def replace_all(
-        self, documents: Iterable[Document], glossary: Glossary, on_document: Callable[[Document], None] | None = None
+        self,
+        documents: Iterable[Document],
+        glossary: Glossary,
+        on_document: Callable[[Document], None] | None = None,
+        procs: int = 1,
     ) -> int:
-        """Replace the whole corpus (a full build); returns the number of documents."""
+        """Replace the whole corpus and the glossary (a full build, or a copy from another backend);
+        returns the number of documents. `procs`: matching processes, where the backend uses them."""
 
     @abstractmethod
     def store_derived(self, name: str, content_version: int, data: Any) -> None:

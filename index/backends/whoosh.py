@@ -20,9 +20,9 @@ Everything a reader needs is in these records: no read matches text.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
-import hashlib
 import json
 import multiprocessing.util
 import os
@@ -46,7 +46,7 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.sorting import FieldFacet, MultiFacet
 
-from index.backend import (
+from index.backends.base import (
     SORTS,
     Hit,
     IndexState,
@@ -58,7 +58,7 @@ from index.backend import (
 )
 from index.corpus import Document, Passage, passage_id
 from index.durable import exclusive_lock, fsync_tree, replace_symlink, write_atomically
-from index.errors import GlossaryServiceError, IndexOutdated
+from index.errors import IndexMissing, IndexOutdated
 from index.glossary import Glossary
 from index.matcher import Match
 from index.postings import (
@@ -70,6 +70,7 @@ from index.postings import (
     StatsCache,
     StatsDelta,
     TermStats,
+    label_key,
     locate_page,
     match_document,
     newest_dates,
@@ -128,10 +129,6 @@ _FEW_SHARED = 64
 Light = tuple[tuple[Any, ...], int, tuple[Match, ...], str]
 
 
-class IndexMissing(GlossaryServiceError):
-    """There is no built index in the folder."""
-
-
 def index_schema() -> Schema:
     # Documents are indexed whole: a document repeats most of its words from paragraph to
     # paragraph, so indexing the union of its passages' keys once costs about a third of
@@ -168,10 +165,6 @@ def index_schema() -> Schema:
         skey=ID(unique=True),
         value=STORED(),
     )
-
-
-def label_key(term_id: str, label: str) -> str:
-    return hashlib.sha1(f"{term_id}\x1f{label}".encode()).hexdigest()[:16]
 
 
 def _tdate(term_id: str, date: str | None) -> str:
@@ -639,7 +632,7 @@ class WhooshSnapshot(Snapshot):
 
 
 _LIGHT_SORTS: dict[str, Callable[[Light], tuple[Any, ...]]] = {
-    # (meta = (doc, date, lang, source, title), ordinal, matches, text): the orders of index.backend.SORTS
+    # (meta = (doc, date, lang, source, title), ordinal, matches, text): the orders of index.backends.base.SORTS
     "newest": lambda h: (h[0][1] is None, tuple(-ord(c) for c in h[0][1] or ""), h[0][0], h[1]),
     "oldest": lambda h: (h[0][1] is None, h[0][1] or "", h[0][0], h[1]),
     "document": lambda h: (h[0][0], h[1]),
@@ -818,7 +811,7 @@ def _build_generation(
     return gen
 
 
-def rebuild(
+def _build_fresh(
     index_dir: str | Path,
     documents: Iterable[Document],
     glossary: Glossary,
@@ -844,10 +837,8 @@ class _WriterChildren:
         self.building_fd = building_fd
 
     def in_child(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.close(self.building_fd)
-        except OSError:
-            pass
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
@@ -893,7 +884,6 @@ class WhooshIndex(PassageIndex):
         self._pin: _Pin | None = None
         self._stats = StatsCache()
         self._writer_fd: int | None = None
-        self.version()
 
     # -- reading ---------------------------------------------------------------------------
     def _current_pin(self) -> _Pin:
@@ -959,7 +949,7 @@ class WhooshIndex(PassageIndex):
             if on_document:
                 on_document(doc)
 
-        rebuild(self.root, documents, glossary, procs=procs, on_document=counted)
+        _build_fresh(self.root, documents, glossary, procs=procs, on_document=counted)
         return count
 
     def rematch(

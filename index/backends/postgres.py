@@ -10,7 +10,9 @@ sees one glossary version with the postings made with it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import threading
 import time
 from collections import Counter
@@ -21,9 +23,9 @@ from typing import Any
 import psycopg
 from psycopg import Connection, sql
 from psycopg.rows import tuple_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from index.backend import (
+from index.backends.base import (
     Hit,
     IndexState,
     PassageIndex,
@@ -33,7 +35,7 @@ from index.backend import (
     StoredPassage,
 )
 from index.corpus import Document, parse_document, passage_id
-from index.errors import IndexOutdated, WriterBusy
+from index.errors import DatabaseUnavailable, IndexOutdated, WriterBusy
 from index.glossary import Glossary
 from index.matcher import Match
 from index.postings import (
@@ -45,13 +47,13 @@ from index.postings import (
     StatsCache,
     StatsDelta,
     TermStats,
+    label_key,
     match_document,
     pack_matches,
     unpack_matches,
 )
 from index.text import index_keys
 from index.vocabulary import glossary_from_text, matcher_for, plan_edit
-from index.whoosh_backend import label_key
 
 MIGRATION_LOCK = 74_201_117  # pg_advisory_lock key: one migrator at a time
 WRITER_LOCK = 74_201_118  # pg_advisory_lock key: the one background writer of a deployment
@@ -70,9 +72,9 @@ _STATE_COLUMNS = "version, glossary_text, glossary_version, glossary_updated_at,
 
 
 def migrations() -> list[tuple[int, str, str]]:
-    """(number, name, sql) of every migration shipped in index/migrations, in order."""
+    """(number, name, sql) of every migration shipped in index/backends/migrations, in order."""
     found = []
-    for entry in resources.files("index.migrations").iterdir():
+    for entry in resources.files("index.backends.migrations").iterdir():
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)
@@ -139,10 +141,8 @@ class PostgresSnapshot(Snapshot):
     def close(self) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            try:
+            with contextlib.suppress(psycopg.Error):
                 conn.execute("ROLLBACK")
-            except psycopg.Error:
-                pass
             self._pool.putconn(conn)
 
     def _rows(self, query: str | sql.Composed, params: Any = ()) -> list[tuple[Any, ...]]:
@@ -297,10 +297,8 @@ class PostgresSnapshot(Snapshot):
             "ORDER BY d.date DESC NULLS LAST, p.doc, p.ordinal",
             (limit,),
         )
-        count = 0
-        for row in rows:
+        for count, row in enumerate(rows, 1):
             yield _passage(row)
-            count += 1
             if count >= limit:
                 return
 
@@ -328,16 +326,30 @@ def _doc_matches(rows: Callable[..., list[tuple[Any, ...]]], doc_id: str) -> Doc
     )
 
 
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", url)
+
+
+def _reason(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+
+
 class PostgresIndex(PassageIndex):
     """Reads and writes documents, postings and counts in PostgreSQL through a connection pool."""
 
-    def __init__(self, url: str, min_size: int = 1, max_size: int = 4):
+    def __init__(self, url: str, min_size: int = 1, max_size: int = 4, connect_seconds: float = 10.0):
         self.url = url
         self.pool = ConnectionPool(
-            url, min_size=min_size, max_size=max_size, open=True, kwargs={"autocommit": True, "row_factory": tuple_row}
+            url, min_size=min_size, max_size=max_size, open=False, kwargs={"autocommit": True, "row_factory": tuple_row}
         )
-        with self.pool.connection() as conn:
-            migrate(conn)
+        try:
+            self.pool.open(wait=True, timeout=connect_seconds)
+            with self.pool.connection() as conn:
+                migrate(conn)
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            self.pool.close()
+            raise DatabaseUnavailable(f"cannot reach the database at {_safe(url)}: {_reason(exc)}") from None
         self._lock = threading.Lock()
         self._stats = StatsCache()
         self._writer_conn: Connection[Any] | None = None
@@ -464,9 +476,11 @@ class PostgresIndex(PassageIndex):
         documents: Iterable[Document],
         glossary: Glossary,
         on_document: Callable[[Document], None] | None = None,
+        procs: int = 1,
         batch: int = 500,
     ) -> int:
-        """Replace the whole corpus with COPY in batches, postings and counts included."""
+        """Replace the whole corpus with COPY in batches, postings and counts included (one
+        process: the database, not the matching, is the bottleneck here)."""
         loaded = 0
         matcher = matcher_for(glossary)
         delta = StatsDelta()
