@@ -12,12 +12,12 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := chromium fonts-nanum postgresql-15 wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-fast test-slow bench index install system-deps clean
+.PHONY: run test test-fast test-slow lint bench index install system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -43,6 +43,16 @@ system-deps:
 ## The whole test suite (browser and PostgreSQL tests included), with short reliability checks.
 test: system-deps $(STAMP)
 	$(BIN)/python -m pytest
+
+## The edit-run loop: no browser, no PostgreSQL, nothing slow (about 30 s).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser and not postgres and not slow" -q
+
+## What CI checks before the tests (and .pre-commit-config.yaml before a commit).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## The long reliability checks: 60 s soak and repeated kill -9 of the builder.
 test-slow: system-deps $(STAMP)

@@ -23,7 +23,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.synth import FUTURE_ALIAS, generate, load_truth  # noqa: E402
 from index import korean  # noqa: E402
 from index.backends.whoosh import WhooshIndex  # noqa: E402
 from index.corpus import read_corpus  # noqa: E402
@@ -33,6 +32,7 @@ from index.store import Store  # noqa: E402
 from index.tracking import cooccurring, trend  # noqa: E402
 from index.vocabulary import load_glossary, matcher_for  # noqa: E402
 from index.writer import BackgroundWriter  # noqa: E402
+from tests.support.synth import FUTURE_ALIAS, generate, load_truth  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"

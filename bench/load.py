@@ -14,7 +14,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,21 +24,15 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.postgres_server import PostgresServer  # noqa: E402
-from bench.synth import generate  # noqa: E402
 from index.backends.whoosh import WhooshIndex  # noqa: E402
 from index.corpus import read_corpus  # noqa: E402
 from index.vocabulary import load_glossary  # noqa: E402
+from tests.support import PostgresServer, free_port  # noqa: E402
+from tests.support.synth import generate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 ANNOTATE_TEXT = OUT / "annotate-5k.txt"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:

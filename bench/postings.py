@@ -41,12 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.core import percentile, score, timed_build, tracking_latency  # noqa: E402
 from bench.load import start, wrk  # noqa: E402
-from bench.postgres_server import PostgresServer  # noqa: E402
-from bench.synth import FUTURE_ALIAS, generate, load_truth  # noqa: E402
 from index.backends.base import PassageIndex  # noqa: E402
 from index.backends.whoosh import WhooshIndex  # noqa: E402
 from index.store import Store  # noqa: E402
 from index.vocabulary import load_glossary, parse_glossary  # noqa: E402
+from tests.support import PostgresServer, free_port  # noqa: E402
+from tests.support.synth import FUTURE_ALIAS, generate, load_truth  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -345,11 +345,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
     backends = args.backends.split(",")
-    pg = (
-        PostgresServer(__import__("bench.load", fromlist=["free_port"]).free_port())
-        if "postgresql" in backends
-        else None
-    )
+    pg = PostgresServer(free_port()) if "postgresql" in backends else None
     try:
         ceiling = hello_ceiling(args.seconds)
         rows = []

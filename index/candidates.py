@@ -425,8 +425,8 @@ def find_candidates(
                 spelled[key][" ".join(words)] += 1
                 names[key] += _is_name(words)
             found_here[key].update(" ".join(w.lower() for w in p) for p in parents)
-        for key, parents in found_here.items():
-            inside[key].update(parents)
+        for key, containing in found_here.items():
+            inside[key].update(containing)
     middle = sorted(dates)[len(dates) // 2] if dates else None
     found = []
     for key, where in seen_in.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import time
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from marshmallow import ValidationError
 
 from index.errors import GlossaryInvalid, Problem
 from index.safe_yaml import DEFAULT_MAX_BYTES, YamlRejected, line_of, parse_yaml
-from index.schema import GlossaryFileSchema, TermSchema
+from index.schema import KNOWN_FIELDS, GlossaryFileSchema, TermSchema
 from index.text import fold_label
 
 LABEL_KIND_ORDER = {"preferred": 0, "alternative": 1, "hidden": 2}
@@ -143,7 +144,12 @@ def _flatten(messages: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[
         for message in messages:
             yield from _flatten(message, path)
     else:
-        yield path, str(messages)
+        message = str(messages)
+        if message == "Unknown field." and path:
+            near = difflib.get_close_matches(str(path[-1]), KNOWN_FIELDS, n=1, cutoff=0.7)
+            if near:
+                message = f"Unknown field; did you mean `{near[0]}`?"
+        yield path, message
 
 
 def parse_terms(text: str, path: str = "glossary.yaml") -> Glossary:
@@ -190,15 +196,30 @@ def parse_terms(text: str, path: str = "glossary.yaml") -> Glossary:
                 )
             continue
         terms.append(_term_from(loaded, line_of(root, term_path)))
+    problems.extend(_duplicate_ids(data["terms"], path, root))
     problems.extend(_check_whole(terms, path, root, data["terms"]))
     if problems:
-        raise GlossaryInvalid(problems)
+        raise GlossaryInvalid(sorted(problems, key=lambda p: p.line or 0))
     return Glossary(tuple(terms), glossary_version(text), path, text=text)
 
 
 def glossary_version(text: str) -> str:
     """A glossary's version: the hash of its text."""
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _duplicate_ids(raw_terms: list[Any], path: str, root: Any) -> Iterator[Problem]:
+    """Every id used twice, read from the raw entries: found even when an entry has other problems."""
+    first_line: dict[str, int | None] = {}
+    for position, raw in enumerate(raw_terms):
+        term_id = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(term_id, str):
+            continue
+        line = line_of(root, ("terms", position))
+        if term_id in first_line:
+            yield Problem(path, line, term_id, "id", f"duplicate id (first used on line {first_line[term_id]})")
+        else:
+            first_line[term_id] = line
 
 
 def _check_whole(terms: list[Term], path: str, root: Any, raw_terms: list[Any]) -> list[Problem]:
@@ -210,14 +231,7 @@ def _check_whole(terms: list[Term], path: str, root: Any, raw_terms: list[Any]) 
     def where(term: Term, field_name: str) -> int | None:
         return line_of(root, ("terms", raw_index.get(term.id, position[id(term)]), field_name), key_line=True)
 
-    seen_ids: dict[str, Term] = {}
-    for term in terms:
-        if term.id in seen_ids:
-            problems.append(
-                Problem(path, term.line, term.id, "id", f"duplicate id (first used on line {seen_ids[term.id].line})")
-            )
-        else:
-            seen_ids[term.id] = term
+    seen_ids = {t.id for t in terms}
     owner: dict[str, Term] = {}
     for term in terms:
         for label in term.labels:

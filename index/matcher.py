@@ -81,7 +81,7 @@ def label_forms(label: Label) -> list[tuple[str, bool]]:
 
 def korean_user_words(terms: Iterable[Term]) -> set[str]:
     """The Korean labels Kiwi must never split, with and without their inner spaces."""
-    words = set()
+    words: set[str] = set()
     for term in terms:
         for label in term.labels:
             if any(is_hangul(ch) for ch in label.text):

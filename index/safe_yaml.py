@@ -22,11 +22,11 @@ class YamlRejected(ValueError):
 class _NoAliasLoader(yaml.SafeLoader):
     """SafeLoader that refuses anchors and aliases, so no alias bomb can expand."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise ComposerError(None, None, "aliases are not allowed", event.start_mark)
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if getattr(event, "anchor", None):
             raise ComposerError(None, None, "anchors are not allowed", event.start_mark)
         return super().compose_node(parent, index)
@@ -35,13 +35,14 @@ class _NoAliasLoader(yaml.SafeLoader):
 # libyaml's parser, when PyYAML was built with it: ~10x faster, used for document front
 # matter (read once per file in a build). Its messages differ a little from PyYAML's, so the
 # glossary, whose errors people read, keeps the pure-Python parser.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _refuse_anchors(text: str) -> None:
     for event in yaml.parse(text, Loader=_FAST_LOADER):
         if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
-            raise ComposerError(None, None, "anchors and aliases are not allowed", event.start_mark)
+            mark: Any = event.start_mark  # libyaml's Mark type or PyYAML's
+            raise ComposerError(None, None, "anchors and aliases are not allowed", mark)
 
 
 def parse_yaml(text: str, max_bytes: int = DEFAULT_MAX_BYTES, fast: bool = False) -> tuple[Any, yaml.Node | None]:

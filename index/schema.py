@@ -21,7 +21,7 @@ class LabelSchema(Schema):
     case_sensitive = fields.Boolean(load_default=False)
 
 
-class LabelEntry(fields.Field):
+class LabelEntry(fields.Field[dict[str, Any]]):
     """A label written either as a plain string or as a mapping with a status."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, Any]:
@@ -29,7 +29,8 @@ class LabelEntry(fields.Field):
             value = {"label": value}
         if not isinstance(value, dict):
             raise ValidationError("must be a string or a mapping with `label`")
-        return LabelSchema().load(value)
+        loaded: dict[str, Any] = LabelSchema().load(value)
+        return loaded
 
 
 class SourceSchema(Schema):
@@ -86,3 +87,13 @@ class GlossaryFileSchema(Schema):
 
     title = fields.String()
     terms = fields.List(fields.Raw(), required=True)
+
+
+# Every field name the file may use, to suggest the nearest one for a misspelt field.
+KNOWN_FIELDS = sorted(
+    {
+        name
+        for schema in (GlossaryFileSchema, TermSchema, LabelSchema, SourceSchema, ExamplesSchema)
+        for name in schema().fields
+    }
+)

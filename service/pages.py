@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -18,7 +19,7 @@ PAGE_SIZE = 10
 KWIC_CHARS = 160
 
 
-def highlight(text: str, spans: list[tuple[int, int, str | None, str | None]], window: bool = False) -> Markup:
+def highlight(text: str, spans: Sequence[tuple[int, int, str | None, str | None]], window: bool = False) -> Markup:
     """Text with <mark> (or a link) around each span; `window` trims it to keyword-in-context."""
     spans = sorted(spans)
     lo, hi = 0, len(text)

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
-from bench.postgres_server import PostgresServer
 from index.backends.whoosh import WhooshIndex
 from index.corpus import read_corpus
 from index.vocabulary import load_glossary
-
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data"
-SEEDS = Path(os.environ.get("SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
-TOKEN = "test-token-123"
+from tests.support import DATA, SEEDS, TOKEN, Gunicorn, PostgresServer, free_port
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +60,7 @@ def database_url(postgres: PostgresServer, corpus_dir: Path, glossary_file: Path
     yield url
 
 
-@pytest.fixture(params=["whoosh", "postgresql"])
+@pytest.fixture(params=["whoosh", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest) -> str:
     """Backend-agnostic tests run once on each backend."""
     return str(request.param)
@@ -109,76 +98,6 @@ def client(app):  # type: ignore[no-untyped-def]
     return app.test_client()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Gunicorn:
-    """A real gunicorn on a free loopback port, started and stopped by a test."""
-
-    def __init__(self, env: dict[str, str], workers: int = 2, port: int | None = None):
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._output = ""
-        full_env = {
-            **os.environ,
-            **env,
-            "GLOSSARY_SERVICE_BIND": f"127.0.0.1:{self.port}",
-            "GLOSSARY_SERVICE_WORKERS": str(workers),
-        }
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                str(ROOT / "service" / "gunicorn_conf.py"),
-                "service:create_app()",
-            ],
-            cwd=ROOT,
-            env=full_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            self._wait_until_ready(workers)
-        except BaseException:
-            self.stop()  # never leave a half-started server behind
-            raise
-
-    def _wait_until_ready(self, workers: int) -> None:
-        # Ready when every worker has answered once (each loads the glossary and the index).
-        self.workers: set[int] = set()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("gunicorn exited during start-up")
-            try:
-                self.workers.add(requests.get(self.url + "/api/status", timeout=10).json()["worker"])
-                if len(self.workers) >= workers:
-                    return
-            except requests.RequestException:  # not listening yet, or busy loading (Kiwi, the index)
-                time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not start {workers} workers within 60 s")
-
-    def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.process.stdout is None or self.process.stdout.closed:
-            return self._output
-        with self.process.stdout:
-            self._output = self.process.stdout.read()
-        return self._output
-
-
 @pytest.fixture
 def gunicorn_env(glossary_file: Path, corpus_dir: Path, index_dir: Path) -> dict[str, str]:
     return {
@@ -195,3 +114,11 @@ def server(gunicorn_env: dict[str, str]) -> Iterator[Gunicorn]:
     running = Gunicorn(gunicorn_env)
     yield running
     running.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that starts PostgreSQL is a `postgres` test, however it gets there, so that
+    `-m "not postgres"` (make test-fast) never needs the server."""
+    for item in items:
+        if "postgres" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.postgres)

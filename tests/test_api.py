@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.conftest import TOKEN
+from tests.support import TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

@@ -25,6 +25,46 @@ def test_check_ok_and_bad(glossary_file: Path, tmp_path: Path) -> None:
     assert f"{bad}:4: term x: field colour: Unknown field." in out
 
 
+def test_check_reports_a_duplicate_id_beside_other_errors_and_the_nearest_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "terms:\n"
+        "  - id: gpu\n    term: GPU\n    definiton: A graphics processor.\n"
+        "  - id: gpu\n    term: Graphics card\n    definition: Another.\n"
+    )
+    code, out = run("check", str(bad))
+    assert code == 1
+    assert f"{bad}:4: term gpu: field definiton: Unknown field; did you mean `definition`?" in out
+    assert f"{bad}:5: term gpu: field id: duplicate id (first used on line 2)" in out
+    assert "Traceback" not in out
+
+
+def test_expected_failures_are_one_line_without_a_traceback(
+    tmp_path: Path, glossary_file: Path, corpus_dir: Path
+) -> None:
+    code, out = run("lookup", "gpu", "--glossary", str(glossary_file), "--index", str(tmp_path / "none"))
+    assert code == 1 and out.strip() == f"Error: no index in {tmp_path / 'none'}: run `glossary build`"
+    code, out = run("stats", "--glossary", str(glossary_file), "--index", str(tmp_path / "none"))
+    assert code == 1 and "run `glossary build`" in out and len(out.strip().splitlines()) == 1
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, out = run(
+        "build",
+        "--glossary",
+        str(glossary_file),
+        "--corpus",
+        str(corpus_dir),
+        "--index",
+        str(blocker / "ix"),
+        "--quiet",
+    )
+    assert code == 1 and out.strip().endswith("Not a directory") and "Traceback" not in out, out
+    code, out = run("lookup", "--limit", "0", "gpu")
+    assert code == 2 and "Invalid value for '--limit'" in out
+    code, out = run("check", str(tmp_path / "missing.yaml"))
+    assert code == 1 and "missing.yaml" in out and len(out.strip().splitlines()) == 1
+
+
 def test_build_update_lookup_stats_annotate(glossary_file: Path, corpus_dir: Path, tmp_path: Path) -> None:
     ix = tmp_path / "ix"
     common = ["--glossary", str(glossary_file), "--index", str(ix)]

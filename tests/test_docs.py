@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from service.config import DEFAULTS
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 README = (ROOT / "README.md").read_text()
 

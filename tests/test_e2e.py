@@ -7,7 +7,7 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import TOKEN, Gunicorn
+from tests.support import TOKEN, Gunicorn
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

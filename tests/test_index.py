@@ -15,7 +15,7 @@ from index.library import Library
 from index.postings import PassageFilter
 from index.store import Store
 from index.vocabulary import load_glossary, parse_glossary
-from tests.helpers import full_match, passage_ids, postings_of
+from tests.support.postings import full_match, passage_ids, postings_of
 
 ROOT = Path(__file__).resolve().parents[1]
 

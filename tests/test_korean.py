@@ -8,7 +8,7 @@ import requests
 from index.errors import GlossaryInvalid
 from index.glossary import parse_terms
 from index.vocabulary import matcher_for, parse_glossary
-from tests.conftest import Gunicorn
+from tests.support import Gunicorn
 
 GLOSSARY = parse_terms(
     """

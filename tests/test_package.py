@@ -14,9 +14,12 @@ import sys
 import zipfile
 from pathlib import Path
 
-from tests.conftest import ROOT
+import pytest
+
+from tests.support import ROOT
 
 
+@pytest.mark.slow
 def test_the_wheel_serves_the_service_without_the_source_tree(tmp_path: Path) -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "RUN pip install ." in dockerfile and "glossary build" in dockerfile

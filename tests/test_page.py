@@ -17,7 +17,7 @@ import requests
 from index.backends.whoosh import WhooshIndex
 from index.corpus import read_corpus
 from index.vocabulary import load_glossary
-from tests.conftest import ROOT, TOKEN, Gunicorn
+from tests.support import ROOT, TOKEN, Gunicorn
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "test-artifacts" / "screenshots"

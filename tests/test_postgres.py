@@ -11,8 +11,6 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from bench.postgres_server import PostgresServer
-from bench.synth import generate
 from index.backends.base import SORTS
 from index.backends.postgres import PostgresIndex, migrate, migrations
 from index.backends.whoosh import WhooshIndex
@@ -22,8 +20,9 @@ from index.store import Store
 from index.tracking import cooccurring, deprecated_usage, trend
 from index.vocabulary import load_glossary
 from service.cli import main
-from tests.conftest import ROOT, TOKEN, Gunicorn
-from tests.helpers import full_match, postings_of
+from tests.support import ROOT, TOKEN, Gunicorn, PostgresServer
+from tests.support.postings import full_match, postings_of
+from tests.support.synth import generate
 
 pytestmark = pytest.mark.postgres
 
@@ -108,8 +107,26 @@ def test_cli_build_into_postgres_and_migrate_a_whoosh_index(
         main, ["build", "--glossary", str(glossary_file), "--corpus", str(corpus_dir), "--database", url]
     )
     assert result.exit_code == 0, result.output
-    assert "loaded 3 documents into PostgreSQL: 3 documents, 7 passages" in result.output
-    assert "loading" in result.output  # the progress bar
+    assert "built the database from 3 documents" in result.output
+    assert "3 documents, 7 passages, 4 terms" in result.output
+    assert "indexing" in result.output  # the progress bar
+    # Every reading command reads the database when DATABASE_URL is set, as the service does
+    # (no whoosh index exists in this folder).
+    env = {"DATABASE_URL": url, "GLOSSARY_SERVICE_INDEX_DIR": str(tmp_path / "no-index")}
+    common = ["--glossary", str(glossary_file)]
+    result = CliRunner().invoke(main, ["lookup", "digital twins", *common], env=env)
+    assert result.exit_code == 0 and "[digital twin]" in result.output, result.output
+    result = CliRunner().invoke(main, ["stats", *common], env=env)
+    assert result.exit_code == 0 and "documents\t3" in result.output, result.output
+    result = CliRunner().invoke(main, ["candidates", *common], env=env)
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["annotate", "-"], env=env, input="Two AI factories.")
+    assert result.exit_code == 0 and "ai-factory\tinflection\tAI factories" in result.output, result.output
+    # An unreachable database is one clear line, not a traceback.
+    result = CliRunner().invoke(main, ["stats", *common], env={"DATABASE_URL": "postgresql://u:secret@127.0.0.1:9/x"})
+    assert result.exit_code == 1 and result.exception is not None and not isinstance(result.exception, Exception)
+    assert result.output.startswith("Error: cannot reach the database at postgresql://u:***@127.0.0.1:9/x")
+    assert len(result.output.strip().splitlines()) == 1 and "secret" not in result.output
     WhooshIndex(tmp_path / "ix").replace_all(read_corpus(corpus_dir), load_glossary(glossary_file))
     other = postgres.new_database()
     result = CliRunner().invoke(main, ["migrate-index", "--index", str(tmp_path / "ix"), "--database", other])

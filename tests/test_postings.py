@@ -20,7 +20,6 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.postgres_server import PostgresServer
 from index.backends.base import PassageIndex
 from index.backends.postgres import PostgresIndex, migrations
 from index.backends.whoosh import WhooshIndex
@@ -32,8 +31,8 @@ from index.store import Store
 from index.vocabulary import load_glossary, parse_glossary
 from index.writer import BackgroundWriter
 from service.cli import main
-from tests.conftest import ROOT, TOKEN
-from tests.helpers import full_match, postings_of
+from tests.support import ROOT, TOKEN, PostgresServer
+from tests.support.postings import full_match, postings_of
 
 DATA = ROOT / "tests" / "data"
 SENTENCES = [
@@ -189,9 +188,10 @@ print("done", flush=True)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["aside", "one-commit"])
 def test_kill_minus_nine_while_rematching_keeps_readers_consistent(tmp_path: Path, path: str) -> None:
-    from bench.synth import generate
+    from tests.support.synth import generate
 
     corpus = tmp_path / "corpus"
     generate(load_glossary(ROOT / "glossary.yaml"), 4000, corpus, seed=5)
@@ -293,7 +293,7 @@ def test_a_whoosh_index_of_the_previous_release_is_upgraded_with_its_documents(
     writer.commit()
     os.symlink("gen-1", ix_dir / "current")
     with pytest.raises(IndexOutdated, match="glossary upgrade"):
-        WhooshIndex(ix_dir)
+        WhooshIndex(ix_dir).version()
     result = CliRunner().invoke(main, ["upgrade", "--glossary", str(glossary_file), "--index", str(ix_dir), "--quiet"])
     assert result.exit_code == 0 and "3 documents matched" in result.output, result.output
     index = WhooshIndex(ix_dir)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from index.matcher import Matcher, label_forms
 from index.text import _fold_slowly, fold, fold_label
 from index.vocabulary import load_glossary, matcher_for
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 GLOSSARY = load_glossary(ROOT / "glossary.yaml")
 MATCHER = matcher_for(GLOSSARY)

@@ -21,7 +21,6 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from bench.synth import generate
 from index.backends.whoosh import WhooshIndex
 from index.corpus import read_corpus
 from index.errors import GlossaryInvalid
@@ -30,9 +29,10 @@ from index.live import LiveGlossary
 from index.store import Store
 from index.vocabulary import load_glossary
 from service.api import common
-from tests.conftest import ROOT, TOKEN, Gunicorn
-from tests.helpers import full_match, passage_ids, postings_of
-from tests.soak import soak
+from tests.support import ROOT, TOKEN, Gunicorn
+from tests.support.postings import full_match, passage_ids, postings_of
+from tests.support.soak import soak
+from tests.support.synth import generate
 
 FULL = os.environ.get("RELIABILITY_FULL") == "1"
 
@@ -55,6 +55,7 @@ def api_schema(glossary_file: Path, corpus_dir: Path, index_dir: Path) -> Any:
     return schemathesis.openapi.from_wsgi("/openapi.json", app)
 
 
+@pytest.mark.slow
 def test_fuzz_every_endpoint(api_schema: Any) -> None:
     """No 5xx; status codes, content types and bodies as /openapi.json documents them.
 
@@ -154,6 +155,7 @@ def test_kill_minus_nine_during_a_rebuild(
     assert {f"acked/doc-{n}" for n in range(rounds)} <= ids  # no acknowledged write was lost
 
 
+@pytest.mark.slow
 def test_kill_minus_nine_during_an_incremental_update(tmp_path: Path, glossary_file: Path, big_corpus: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -199,6 +201,7 @@ def test_kill_minus_nine_during_an_incremental_update(tmp_path: Path, glossary_f
     assert postings_of(index) == full_match(index)
 
 
+@pytest.mark.slow
 def test_two_writers_at_once(tmp_path: Path, glossary_file: Path, big_corpus: Path, corpus_dir: Path) -> None:
     ix = tmp_path / "ix"
     WhooshIndex(ix).replace_all(read_corpus(corpus_dir), load_glossary(glossary_file))

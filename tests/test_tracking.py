@@ -20,7 +20,7 @@ from index.history import changes_since, term_history
 from index.store import Store
 from index.tracking import cooccurring, deprecated_usage, movements, period_of, trend
 from index.vocabulary import load_glossary
-from tests.conftest import TOKEN
+from tests.support import TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
 # Planted usage per month: (month, passages using "digital twin", passages using "AI factory", filler)

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from index.corpus import Document
 from index.glossary import Glossary
@@ -173,7 +173,7 @@ class Snapshot(ABC):
     def close(self) -> None:  # noqa: B027 - optional for snapshots without resources
         """Release what the snapshot pins."""
 
-    def __enter__(self) -> Snapshot:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

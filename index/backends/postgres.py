@@ -92,7 +92,7 @@ def migrate(conn: Connection[Any]) -> list[str]:
         done = {row[0] for row in conn.execute("SELECT number FROM schema_migrations")}
         for number, name, text in migrations():
             if number not in done:
-                conn.execute(text)  # type: ignore[call-overload]
+                conn.execute(text)
                 conn.execute("INSERT INTO schema_migrations (number, name) VALUES (%s, %s)", (number, name))
                 applied.append(name)
     return applied
@@ -147,7 +147,7 @@ class PostgresSnapshot(Snapshot):
 
     def _rows(self, query: str | sql.Composed, params: Any = ()) -> list[tuple[Any, ...]]:
         assert self._conn is not None, "snapshot is closed"
-        return self._conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+        return self._conn.execute(query, params).fetchall()
 
     def term_stats(self, term_id: str) -> TermStats:
         def read() -> TermStats:
@@ -224,7 +224,7 @@ class PostgresSnapshot(Snapshot):
             + condition
             + sql.SQL(" GROUP BY o.term")
         )
-        return Counter(dict(self._rows(query, params)))  # type: ignore[arg-type]
+        return Counter(dict(self._rows(query, params)))
 
     def uses(self, term_ids: list[str], labels: list[tuple[str, str]], where: PassageFilter) -> list[Hit]:
         if not term_ids and not labels:
@@ -278,7 +278,7 @@ class PostgresSnapshot(Snapshot):
         return [(p, matches.get(p.ordinal, ())) for p in passages]
 
     def document_ids(self) -> dict[str, str]:
-        return dict(self._rows("SELECT id, checksum FROM documents"))  # type: ignore[arg-type]
+        return dict(self._rows("SELECT id, checksum FROM documents"))
 
     def all_passages(self) -> Iterator[StoredPassage]:
         assert self._conn is not None
@@ -357,7 +357,7 @@ class PostgresIndex(PassageIndex):
 
     def _rows(self, query: str | sql.Composed, params: Any = ()) -> list[tuple[Any, ...]]:
         with self.pool.connection() as conn:
-            return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+            return conn.execute(query, params).fetchall()
 
     def version(self) -> str:
         return f"pg.{self._rows('SELECT version FROM index_state')[0][0]}"
@@ -375,7 +375,7 @@ class PostgresIndex(PassageIndex):
         except psycopg.errors.LockNotAvailable:
             raise WriterBusy("another process is writing the index; try again when it has finished") from None
         assert row is not None
-        return row
+        return tuple(row)
 
     @staticmethod
     def _copy(conn: Connection[Any], documents: list[tuple[Document, DocMatches]]) -> None:
@@ -426,7 +426,7 @@ class PostgresIndex(PassageIndex):
             return
         stored = dict(
             conn.execute("SELECT term, stats FROM term_stats WHERE term = ANY(%s) FOR UPDATE", (terms,)).fetchall()
-        )  # type: ignore[arg-type]
+        )
         for term_id in terms:
             merged = TermStats.from_json(stored.get(term_id)).merged(delta.terms[term_id])
             if merged.is_empty() and term_id != CORPUS:
@@ -505,7 +505,7 @@ class PostgresIndex(PassageIndex):
                 self._apply_stats(conn, delta)
                 self._bump(conn, glossary)
             for table in ("documents", "passages", "postings"):
-                conn.execute(f"ANALYZE {table}")  # type: ignore[call-overload]
+                conn.execute(f"ANALYZE {table}")
         return loaded
 
     def rematch(

@@ -83,7 +83,7 @@ from index.vocabulary import EditPlan, glossary_from_text, matcher_for, plan_edi
 # whoosh names segments and temporary files with the global `random` module. Anything that
 # reseeds it (hypothesis does, between examples) makes two commits pick the same segment name,
 # and the second commit fails. Names from the OS's randomness cannot repeat that way.
-whoosh.util.random = random.SystemRandom()  # type: ignore[attr-defined]
+whoosh.util.random = random.SystemRandom()
 
 
 def _cached_column_reader(self: Any, fieldname: str, column: Any) -> Any:
@@ -100,7 +100,7 @@ def _cached_column_reader(self: Any, fieldname: str, column: Any) -> Any:
         return reader
 
 
-W3PerDocReader._cached_reader = _cached_column_reader  # type: ignore[method-assign]
+W3PerDocReader._cached_reader = _cached_column_reader
 
 CURRENT = "current"
 LOCK = "write.lock"
@@ -628,7 +628,7 @@ class WhooshSnapshot(Snapshot):
 
     def derived(self, name: str) -> dict[str, Any] | None:
         fields = self._searcher.document(skey=f"derived:{name}")
-        return fields["value"] if fields else None  # type: ignore[no-any-return]
+        return fields["value"] if fields else None
 
 
 _LIGHT_SORTS: dict[str, Callable[[Light], tuple[Any, ...]]] = {

@@ -100,9 +100,9 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 def next_url(endpoint: str, total: int, limit: int, offset: int, **values: Any) -> str | None:
     if offset + limit >= total:
         return None
-    args = {k: v for k, v in request.args.items() if k not in ("offset", "limit")}
-    args.update(values)
-    return url_for(endpoint, limit=limit, offset=offset + limit, **args)
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("offset", "limit")}
+    args.update(values, limit=limit, offset=offset + limit)
+    return url_for(endpoint, **args)
 
 
 def get_term_or_404(term_id: str) -> Term:

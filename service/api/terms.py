@@ -28,7 +28,7 @@ bp = Blueprint("terms", __name__, url_prefix="/api")
 class IsoDate(fields.Date):
     """A date argument (OpenAPI format `date`), handed on as its YYYY-MM-DD text."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:  # type: ignore[override]
         return super()._deserialize(value, attr, data, **kwargs).isoformat()
 
 

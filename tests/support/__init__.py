@@ -1,0 +1,94 @@
+"""What the tests share, and the benchmarks may use: paths, a free loopback port, and real
+servers (gunicorn, PostgreSQL) started and stopped by a test. Tests import this, never
+`tests.conftest` or `bench/`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.support.postgres import PostgresServer
+
+__all__ = ["DATA", "ROOT", "SEEDS", "TOKEN", "Gunicorn", "PostgresServer", "free_port"]
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+SEEDS = Path(os.environ.get("SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
+TOKEN = "test-token-123"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Gunicorn:
+    """A real gunicorn on a free loopback port, started and stopped by a test."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2, port: int | None = None):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._output = ""
+        full_env = {
+            **os.environ,
+            **env,
+            "GLOSSARY_SERVICE_BIND": f"127.0.0.1:{self.port}",
+            "GLOSSARY_SERVICE_WORKERS": str(workers),
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(ROOT / "service" / "gunicorn_conf.py"),
+                "service:create_app()",
+            ],
+            cwd=ROOT,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            self._wait_until_ready(workers)
+        except BaseException:
+            self.stop()  # never leave a half-started server behind
+            raise
+
+    def _wait_until_ready(self, workers: int) -> None:
+        # Ready when every worker has answered once (each loads the glossary and the index).
+        self.workers: set[int] = set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("gunicorn exited during start-up")
+            try:
+                self.workers.add(requests.get(self.url + "/api/status", timeout=10).json()["worker"])
+                if len(self.workers) >= workers:
+                    return
+            except requests.RequestException:  # not listening yet, or busy loading (Kiwi, the index)
+                time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not start {workers} workers within 60 s")
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout is None or self.process.stdout.closed:
+            return self._output
+        with self.process.stdout:
+            self._output = self.process.stdout.read()
+        return self._output
