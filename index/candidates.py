@@ -21,6 +21,8 @@ from index.glossary import Glossary
 from index.matcher import label_forms
 from index.text import fold_label
 
+DERIVED_NAME = "candidates"  # under which the writer stores them for readers
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*(?:['’]s\b)?|\d+[A-Za-z]+[A-Za-z0-9]*")
 _SPLIT = re.compile(r"[.,;:!?()\[\]\"“”—–]|\s-\s|\n")
 

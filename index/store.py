@@ -9,11 +9,15 @@ no method matches corpus text (annotate matches only the text it is given).
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any
 
+from index import tracking
 from index.backends.base import Hit, IndexCounts, Snapshot, StoredPassage
+from index.candidates import DERIVED_NAME as CANDIDATES
 from index.corpus import Document
 from index.glossary import Glossary, Term
 from index.matcher import Match
@@ -23,7 +27,16 @@ from index.vocabulary import Vocabulary, glossary_from_text, vocabulary_for
 
 MAX_SUGGESTIONS = 10
 
-__all__ = ["Hit", "LookupResult", "PassageFilter", "SearchResult", "Store", "Suggestion", "Usage"]
+__all__ = [
+    "Hit",
+    "LookupResult",
+    "PassageFilter",
+    "SearchResult",
+    "Store",
+    "StoredCandidates",
+    "Suggestion",
+    "Usage",
+]
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,16 @@ class SearchResult:
     terms: tuple[Term, ...]
     passages: tuple[tuple[StoredPassage, tuple[tuple[int, int], ...]], ...]
     total: int
+
+
+@dataclass(frozen=True)
+class StoredCandidates:
+    """Candidate terms as the background writer last stored them, and how fresh they are."""
+
+    items: list[dict[str, Any]]
+    computed_at: str | None  # ISO time, None: never computed yet
+    content_version: int | None
+    current: bool  # computed from the content being served
 
 
 class Store:
@@ -113,10 +136,17 @@ class Store:
             return LookupResult(query, self.glossary.get(whole.term), whole.label, whole.rule)
         return LookupResult(query, None, suggestions=tuple(self._did_you_mean(query)))
 
-    def did_you_mean(self, text: str) -> list[Term]:
-        """Terms a mistyped or inflected label probably meant (for 404 pages and errors)."""
-        result = self.lookup(text)
-        return [result.term] if result.term else list(result.suggestions)
+    def did_you_mean(self, text: str, n: int = 5) -> list[Term]:
+        """Terms a mistyped, inflected or partial label (or a term id) probably meant: the one
+        rule for every "not found" answer, API and page alike."""
+        query = text.replace("-", " ") if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)+", text) else text
+        result = self.lookup(query)
+        if result.term:
+            return [result.term]
+        if result.suggestions:
+            return list(result.suggestions)[:n]
+        words = query.split()
+        return [s.term for s in self.suggest(words[0] if words else query, n)]
 
     def _whole_match(self, query: str) -> Match | None:
         """A match that is all of the query, give or take punctuation and Korean particles."""
@@ -190,12 +220,50 @@ class Store:
         passages = tuple((p, highlight_spans(p.text, marks)) for p in found)
         return SearchResult(tuple(t for _, t in sorted(terms, key=lambda x: x[0])), passages, len(passages))
 
+    def get_document(self, doc_id: str) -> Document | None:
+        return self.snapshot.get_document(doc_id)
+
     def document(self, doc_id: str) -> tuple[Document, list[tuple[StoredPassage, tuple[Match, ...]]]] | None:
         """A document with every match in its passages (from its postings)."""
         doc = self.snapshot.get_document(doc_id)
         if doc is None:
             return None
         return doc, self.snapshot.document_passages(doc_id)
+
+    # -- tracking (from the counts kept beside the postings) ---------------------------------
+    def trend(
+        self, term: Term, interval: str = "month", where: PassageFilter = PassageFilter()
+    ) -> list[tracking.PeriodCount]:
+        """Uses per period, normalised by the corpus size of the period, with bursts."""
+        return tracking.trend(self, term, interval, where)
+
+    def movements(
+        self, interval: str = "month", window: int = 3, where: PassageFilter = PassageFilter()
+    ) -> list[tracking.Movement]:
+        """Terms by how much their use changed: the last `window` periods against the ones before."""
+        return tracking.movements(self, interval, window, where)
+
+    def cooccurring(
+        self, term: Term, limit: int = 20, where: PassageFilter = PassageFilter()
+    ) -> list[tracking.Cooccurrence]:
+        """Terms that share passages with `term`, most shared first, with the newest example."""
+        return tracking.cooccurring(self, term, limit, where)
+
+    def deprecated_usage(self, where: PassageFilter = PassageFilter()) -> list[tracking.DeprecatedUse]:
+        """Passages that use a deprecated term or label, and what to use instead."""
+        return tracking.deprecated_usage(self, where)
+
+    def candidates(self, limit: int = 50) -> StoredCandidates:
+        """Candidate terms as the background writer last stored them (never computed here)."""
+        found = self.snapshot.derived(CANDIDATES)
+        if found is None:
+            return StoredCandidates([], None, None, False)
+        return StoredCandidates(
+            list(found["data"])[:limit],
+            dt.datetime.fromtimestamp(found["computed_at"], dt.UTC).isoformat(),
+            found["content_version"],
+            found["content_version"] == self.snapshot.state.content_version,
+        )
 
 
 def highlight_spans(text: str, wanted: list[str]) -> tuple[tuple[int, int], ...]:

@@ -11,15 +11,22 @@ import datetime as dt
 import math
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from index.backends.base import Hit
 from index.glossary import Term
 from index.postings import PassageFilter
-from index.store import Store
+
+if TYPE_CHECKING:  # the store calls these functions; they only read through it
+    from index.store import Store
 
 INTERVALS = ("week", "month", "year")
 BURST_Z = 2.0  # a period is a burst when its rate is this many standard deviations above the mean
 BURST_MIN_COUNT = 2
+BURST_RULE = (
+    f"normalised rate above the mean of the other periods by more than {BURST_Z:g} standard deviations, "
+    f"and at least {BURST_MIN_COUNT} uses"
+)
 
 
 def period_of(date: str, interval: str) -> str:

@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from index.backends.base import PassageIndex
+from index.candidates import DERIVED_NAME as CANDIDATES
 from index.candidates import find_candidates
 from index.glossary import Glossary
 from index.live import LiveGlossary
@@ -27,7 +28,6 @@ from index.postings import MATCHER_VERSION
 from index.vocabulary import glossary_from_text
 
 log = logging.getLogger(__name__)
-CANDIDATES = "candidates"
 CANDIDATES_KEPT = 200
 # Candidate terms are found among the newest passages: what a field is starting to say, at a
 # cost (time and memory) that does not grow with the corpus.

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from werkzeug.routing import PathConverter
 
+from service.api.contract import response_problems
 from service.config import settings
-from service.errors import register_error_handlers
+from service.errors import Error, error_response, register_error_handlers
 from service.response_cache import ResponseCache
 from service.state import current_store, open_services, release_store, services
 
@@ -67,11 +68,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def _remember(response: Any) -> Any:
-        # Only what cached_json produced (it carries the versioned ETag) is a pure function of
-        # the key; /api/status, for one, is not.
+        # Only what a cacheable operation produced (it carries the versioned ETag) is a pure
+        # function of the key; /api/status, for one, is not.
         if "cache_key" in g and "ETag" in response.headers and request.headers.get("If-None-Match") is None:
             cache.put(g.cache_key, response)
         return response
+
+    if app.config["CHECK_RESPONSES"]:
+
+        @app.after_request
+        def _check_contract(response: Response) -> Response:
+            # Tests run with this on: a body that leaves its declared schema fails the test.
+            view = app.view_functions.get(request.url_rule.endpoint) if request.url_rule else None
+            op = getattr(view, "operation", None)
+            problems = response_problems(op, response) if op is not None else []
+            if problems:
+                return error_response(Error.INTERNAL_ERROR, "the response breaks its contract", {"problems": problems})
+            return response
 
     @app.teardown_request
     def _release_snapshot(_: BaseException | None) -> None:

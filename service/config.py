@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     # writer (glossary edits, derived data); 0: never (a separate writer process does it).
     "BACKGROUND_WRITER_SECONDS": 0.5,
     "DERIVED_EVERY_SECONDS": 30.0,  # candidate terms are recomputed at most this often after writes
+    # Check every API response against its declared contract (the tests turn this on).
+    "CHECK_RESPONSES": False,
 }
 
 # gunicorn's settings (service/gunicorn_conf.py); WORKERS 0 means one per core.
@@ -38,7 +40,15 @@ SERVER_DEFAULTS: dict[str, Any] = {
     "WRITER_PROCESS": 1,  # 0: gunicorn's master forks no background writer process
 }
 
-_INTS = {"MAX_CONTENT_LENGTH", "MAX_PAGE_SIZE", "RESPONSE_CACHE_SIZE", "WORKERS", "THREADS", "WRITER_PROCESS"}
+_INTS = {
+    "CHECK_RESPONSES",
+    "MAX_CONTENT_LENGTH",
+    "MAX_PAGE_SIZE",
+    "RESPONSE_CACHE_SIZE",
+    "WORKERS",
+    "THREADS",
+    "WRITER_PROCESS",
+}
 _FLOATS = {"GLOSSARY_POLL_SECONDS", "WRITE_WAIT_SECONDS", "BACKGROUND_WRITER_SECONDS", "DERIVED_EVERY_SECONDS"}
 
 

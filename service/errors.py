@@ -1,45 +1,90 @@
-"""One JSON error body for the whole API: {"error": {"code", "message", "details"}}."""
+"""One JSON error body for the whole API: {"error": {"code", "message", "details"}}, and the one
+list of error codes the API answers with (documented in /openapi.json and the README)."""
 
 from __future__ import annotations
 
 import logging
+from enum import Enum
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from index.errors import DocumentError, GlossaryServiceError, IndexMissing, IndexOutdated, NotFound, WriterBusy
+from index.errors import (
+    DatabaseUnavailable,
+    DocumentError,
+    GlossaryServiceError,
+    IndexMissing,
+    IndexOutdated,
+    NotFound,
+    WriterBusy,
+)
 
 log = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    """An error with an HTTP status that views raise; rendered by `error_response`."""
+class Error(Enum):
+    """Every error code of the API: its HTTP status and what it means."""
 
-    def __init__(self, status: int, code: str, message: str, details: Any = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details
+    BAD_REQUEST = (400, "the request is malformed")
+    BAD_ARGUMENTS = (400, "a query argument is missing or invalid; details name each one")
+    BAD_JSON = (400, "the body is not valid JSON")
+    BAD_TEXT = (400, "the body is not text in the declared charset (UTF-8 by default)")
+    BAD_CSV = (400, "the CSV cannot be applied to the glossary")
+    BAD_DOCUMENT = (400, "the document cannot be stored as sent")
+    BAD_DOCUMENT_ID = (400, "the document id breaks the id rules")
+    UNAUTHORIZED = (401, "the write token is missing or wrong")
+    WRITES_DISABLED = (403, "the service has no write token configured")
+    NOT_FOUND = (404, "no such term, document or page; details may suggest terms")
+    NO_HISTORY = (404, "the glossary file has no git history to answer from")
+    METHOD_NOT_ALLOWED = (405, "the URL does not take this method")
+    CONFLICT = (409, "the document exists already (PUT replaces it)")
+    PAYLOAD_TOO_LARGE = (413, "the body is larger than the limit")
+    UNSUPPORTED_MEDIA_TYPE = (415, "the body's media type is not one the endpoint takes")
+    UNPROCESSABLE = (422, "the body has invalid fields; details name each one")
+    INVALID_GLOSSARY = (422, "the change would make the glossary invalid; details list the problems")
+    INTERNAL_ERROR = (500, "an unexpected error (logged)")
+    INDEX_UNAVAILABLE = (503, "the index is missing, outdated or unreachable; retry later")
+    WRITER_BUSY = (503, "another process is writing the index; retry shortly")
+
+    @property
+    def status(self) -> int:
+        return self.value[0]
+
+    @property
+    def meaning(self) -> str:
+        return self.value[1]
+
+    @property
+    def code(self) -> str:
+        return self.name.lower()
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
-    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
-    response.status_code = status
-    return response
+# Errors any endpoint may answer with, whatever it declares.
+ANY_ENDPOINT = (Error.BAD_REQUEST, Error.METHOD_NOT_ALLOWED, Error.INTERNAL_ERROR, Error.INDEX_UNAVAILABLE)
 
-
-_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "unprocessable",
-    429: "too_many_requests",
-    500: "internal_error",
-    503: "unavailable",
+_BY_STATUS = {
+    400: Error.BAD_REQUEST,
+    404: Error.NOT_FOUND,
+    405: Error.METHOD_NOT_ALLOWED,
+    413: Error.PAYLOAD_TOO_LARGE,
+    415: Error.UNSUPPORTED_MEDIA_TYPE,
+    422: Error.UNPROCESSABLE,
 }
+
+
+class ApiError(Exception):
+    """An error that views raise; rendered by `error_response`."""
+
+    def __init__(self, error: Error, message: str, details: Any = None):
+        super().__init__(message)
+        self.error, self.message, self.details = error, message, details
+
+
+def error_response(error: Error, message: str, details: Any = None) -> Response:
+    response = jsonify({"error": {"code": error.code, "message": message, "details": details or {}}})
+    response.status_code = error.status
+    return response
 
 
 def wants_html() -> bool:
@@ -55,40 +100,43 @@ def register_error_handlers(app: Flask, html_renderer: Any = None) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return error_response(exc.error, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
         if html_renderer is not None and wants_html() and status == 404:
             return html_renderer(exc)
-        response = error_response(status, _CODES.get(status, "error"), exc.description or exc.name)
+        fallback = Error.INTERNAL_ERROR if status >= 500 else Error.BAD_REQUEST
+        response = error_response(_BY_STATUS.get(status, fallback), exc.description or exc.name)
+        response.status_code = status
         if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
         return response
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound) -> Response:
-        return error_response(404, "not_found", str(exc))
+        return error_response(Error.NOT_FOUND, str(exc))
 
     @app.errorhandler(DocumentError)
     def _bad_document(exc: DocumentError) -> Response:
-        return error_response(400, "bad_document", str(exc))
+        return error_response(Error.BAD_DOCUMENT, str(exc))
 
     @app.errorhandler(IndexMissing)
     @app.errorhandler(IndexOutdated)
+    @app.errorhandler(DatabaseUnavailable)
     def _no_index(exc: GlossaryServiceError) -> Response:
-        response = error_response(503, "index_unavailable", str(exc))
+        response = error_response(Error.INDEX_UNAVAILABLE, str(exc))
         response.headers["Retry-After"] = "30"
         return response
 
     @app.errorhandler(WriterBusy)
     def _busy(exc: WriterBusy) -> Response:
-        response = error_response(503, "writer_busy", str(exc))
+        response = error_response(Error.WRITER_BUSY, str(exc))
         response.headers["Retry-After"] = "1"
         return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "internal_error", "an internal error occurred; it has been logged")
+        return error_response(Error.INTERNAL_ERROR, "an internal error occurred; it has been logged")

@@ -10,8 +10,8 @@ from markupsafe import Markup, escape
 
 from index.corpus import validate_document_id
 from index.errors import DocumentError
-from index.tracking import PeriodCount, cooccurring, trend
-from service.api.terms import term_detail
+from index.tracking import PeriodCount
+from service.render import term_detail
 from service.state import current_store
 
 bp = Blueprint("pages", __name__)
@@ -101,14 +101,14 @@ def term_page(term_id: str) -> Any:
     store = current_store()
     term = store.term(term_id)
     if term is None:
-        return not_found(f"There is no term “{term_id}”.", term_id.replace("-", " "))
+        return not_found(f"There is no term “{term_id}”.", term_id)
     offset = _offset()
     total, hits = store.term_passages(term, limit=PAGE_SIZE, offset=offset)
-    periods = trend(store, term, "month")
+    periods = store.trend(term, "month")
     return render_template(
         "term.html",
         term=term,
-        detail=term_detail(term),
+        detail=term_detail(store, term),
         hits=hits,
         total=total,
         offset=offset,
@@ -116,7 +116,7 @@ def term_page(term_id: str) -> Any:
         chart=chart(periods),
         periods=periods,
         highlight=highlight,
-        cooccurring=cooccurring(store, term, limit=8),
+        cooccurring=store.cooccurring(term, limit=8),
     )
 
 
@@ -146,10 +146,7 @@ def document_page(doc_id: str) -> Any:
 
 
 def not_found(message: str, query: str | None) -> Any:
-    store = current_store()
-    suggestions = store.did_you_mean(query) if query else []
-    if query and not suggestions:
-        suggestions = [s.term for s in store.suggest(query.split()[0] if query.split() else query)][:5]
+    suggestions = current_store().did_you_mean(query) if query else []
     return render_template("not_found.html", message=message, suggestions=suggestions), 404
 
 
@@ -164,10 +161,7 @@ def favicon() -> Any:
 
 @bp.get("/trends")
 def trends_page() -> Any:
-    from index.tracking import movements
-
-    store = current_store()
-    moved = movements(store, "month", window=3)
+    moved = current_store().movements("month", window=3)
     rising = [m for m in moved if m.change > 0][:15]
     falling = [m for m in moved if m.change < 0][:15]
     return render_template("trends.html", rising=rising, falling=falling)
@@ -175,7 +169,5 @@ def trends_page() -> Any:
 
 @bp.get("/candidates")
 def candidates_page() -> Any:
-    from service.api.tracking import stored_candidates
-
-    found, fresh = stored_candidates(limit=40)
-    return render_template("candidates.html", candidates=found, fresh=fresh, highlight=highlight)
+    found = current_store().candidates(limit=40)
+    return render_template("candidates.html", candidates=found.items, fresh=found, highlight=highlight)

@@ -77,6 +77,7 @@ def app_config(
         "WRITE_TOKEN": TOKEN,
         "GLOSSARY_POLL_SECONDS": 0.0,
         "BACKGROUND_WRITER_SECONDS": 0.0,
+        "CHECK_RESPONSES": True,
         "TESTING": True,
     }
     if backend == "postgresql":
@@ -106,6 +107,7 @@ def gunicorn_env(glossary_file: Path, corpus_dir: Path, index_dir: Path) -> dict
         "GLOSSARY_SERVICE_INDEX_DIR": str(index_dir),
         "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN,
         "GLOSSARY_SERVICE_GLOSSARY_POLL_SECONDS": "0.5",
+        "GLOSSARY_SERVICE_CHECK_RESPONSES": "1",
     }
 
 

@@ -66,7 +66,7 @@ def test_term_detail(client: Any, spec: dict[str, Any]) -> None:
     plant = client.get("/api/terms/ai-plant").get_json()
     assert plant["status"] == "deprecated" and plant["replaced_by"] == {"id": "ai-factory", "term": "AI factory"}
     error = error_shape(client.get("/api/terms/digital-twins"), 404, "not_found")
-    assert "digital-twin" in error["details"]["suggestions"]
+    assert [t["id"] for t in error["details"]["suggestions"]] == ["digital-twin"]  # one rule with /api/lookup
 
 
 def test_term_passages(client: Any, spec: dict[str, Any]) -> None:

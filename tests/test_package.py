@@ -34,7 +34,7 @@ def test_the_wheel_serves_the_service_without_the_source_tree(tmp_path: Path) ->
         "service/templates/term.html",
         "service/static/style.css",
         "service/static/suggest.js",
-        "index/migrations/001_documents_passages.sql",
+        "index/backends/migrations/001_documents_passages.sql",
     } <= names, sorted(n for n in names if not n.endswith(".py"))
     site = tmp_path / "site"
     subprocess.run(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, url_for
+from flask import Blueprint, Response, current_app, jsonify, url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from index.corpus import Document, split_front_matter, validate_document_id
+from index.corpus import Document, validate_document_id
 from index.errors import DocumentError
-from service.api.common import cached_json, parse_json_body, require_write_token
-from service.errors import ApiError
+from service.api.contract import operation, parse_json_body
+from service.errors import ApiError, Error
+from service.render import document_json
 from service.state import current_store, services
 
 bp = Blueprint("documents", __name__, url_prefix="/api")
@@ -64,20 +65,11 @@ class DocumentOut(Schema):
     passages = fields.List(fields.Nested(PassageBrief), required=True)
 
 
-def document_json(doc: Document) -> dict[str, Any]:
-    _, body = split_front_matter(doc.body)
-    return {
-        **doc.meta(),
-        "text": body,
-        "passages": [{"passage": p.id, "ordinal": p.ordinal, "text": p.text} for p in doc.passages],
-    }
-
-
 def _checked_id(doc_id: str) -> str:
     try:
         return validate_document_id(doc_id)
     except DocumentError as exc:
-        raise ApiError(400, "bad_document_id", str(exc)) from None
+        raise ApiError(Error.BAD_DOCUMENT_ID, str(exc)) from None
 
 
 def _store(doc_id: str, data: dict[str, Any]) -> tuple[Document, bool]:
@@ -87,41 +79,67 @@ def _store(doc_id: str, data: dict[str, Any]) -> tuple[Document, bool]:
     return services().library.put(doc_id, data["text"], meta, current_app.config["WRITE_WAIT_SECONDS"])
 
 
-@bp.get("/documents/<doc_id:doc_id>")
+@operation(
+    bp,
+    "/documents/<doc_id:doc_id>",
+    responses={200: DocumentOut},
+    errors=[Error.BAD_DOCUMENT_ID, Error.NOT_FOUND],
+)
 def get_document(doc_id: str) -> Any:
-    """A document with its metadata, text and passages."""
-    doc = current_store().snapshot.get_document(_checked_id(doc_id))
+    """Read a document: its metadata, text and passages."""
+    doc = current_store().get_document(_checked_id(doc_id))
     if doc is None:
-        raise ApiError(404, "not_found", f"no document {doc_id!r}")
-    return cached_json(document_json(doc))
+        raise ApiError(Error.NOT_FOUND, f"no document {doc_id!r}")
+    return document_json(doc)
 
 
-@bp.post("/documents")
+@operation(
+    bp,
+    "/documents",
+    "POST",
+    body={"application/json": NewDocument},
+    responses={201: DocumentOut},
+    errors=[Error.CONFLICT, Error.BAD_DOCUMENT],
+    write=True,
+)
 def create_document() -> Any:
-    """Add a document; 409 if the id is taken (use PUT to replace)."""
-    require_write_token()
+    """Add a document; 409 if the id is taken (PUT replaces it)."""
     data = parse_json_body(NewDocument)
-    if current_store().snapshot.get_document(data["id"]) is not None:
-        raise ApiError(409, "conflict", f"document {data['id']!r} exists; PUT replaces it")
+    if current_store().get_document(data["id"]) is not None:
+        raise ApiError(Error.CONFLICT, f"document {data['id']!r} exists; PUT replaces it")
     doc, _ = _store(data["id"], data)
-    response = cached_json(document_json(doc), 201)
+    response: Response = jsonify(document_json(doc))
+    response.status_code = 201
     response.headers["Location"] = url_for("documents.get_document", doc_id=doc.id)
     return response
 
 
-@bp.put("/documents/<doc_id:doc_id>")
+@operation(
+    bp,
+    "/documents/<doc_id:doc_id>",
+    "PUT",
+    body={"application/json": DocumentFields},
+    responses={200: DocumentOut, 201: DocumentOut},
+    errors=[Error.BAD_DOCUMENT_ID, Error.BAD_DOCUMENT],
+    write=True,
+)
 def replace_document(doc_id: str) -> Any:
     """Create or replace a document: durable and visible to every worker on return."""
-    require_write_token()
     _checked_id(doc_id)
     data = parse_json_body(DocumentFields)
     doc, created = _store(doc_id, data)
-    return cached_json(document_json(doc), 201 if created else 200)
+    return document_json(doc), 201 if created else 200
 
 
-@bp.delete("/documents/<doc_id:doc_id>")
+@operation(
+    bp,
+    "/documents/<doc_id:doc_id>",
+    "DELETE",
+    responses={204: None},
+    errors=[Error.BAD_DOCUMENT_ID, Error.NOT_FOUND],
+    write=True,
+)
 def delete_document(doc_id: str) -> Any:
     """Remove a document from the corpus and the index."""
-    require_write_token()
     services().library.delete(_checked_id(doc_id), current_app.config["WRITE_WAIT_SECONDS"])
-    return "", 204
+    return Response(status=204)

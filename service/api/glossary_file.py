@@ -13,8 +13,9 @@ from index.durable import write_atomically
 from index.errors import GlossaryInvalid
 from index.export import csv_import_diff, to_csv, to_skos
 from index.history import HistoryUnavailable, changes_since, term_history
-from service.api.common import cached_json, get_term_or_404, parse_args, require_write_token
-from service.errors import ApiError
+from service.api.common import term_or_404
+from service.api.contract import operation
+from service.errors import ApiError, Error
 from service.state import current_store
 
 bp = Blueprint("glossary_file", __name__, url_prefix="/api")
@@ -76,59 +77,64 @@ def _path() -> Path:
     return Path(current_app.config["GLOSSARY_PATH"])
 
 
-@bp.get("/terms/<term_id>/history")
+@operation(bp, "/terms/<term_id>/history", responses={200: HistoryOut}, errors=[Error.NOT_FOUND, Error.NO_HISTORY])
 def history(term_id: str) -> Any:
-    """Commits that changed this term, with before/after of its fields."""
-    get_term_or_404(term_id)
+    """Commits that changed a term (git), with before/after of its fields."""
+    term_or_404(term_id)
     try:
         changes = term_history(_path(), term_id)
     except HistoryUnavailable as exc:
-        raise ApiError(404, "no_history", f"the glossary has no git history: {exc}") from None
-    return cached_json(
-        {
-            "term": term_id,
-            "changes": [
-                {
-                    "commit": {
-                        "sha": c.commit.sha,
-                        "author": c.commit.author,
-                        "date": c.commit.date,
-                        "message": c.commit.message,
-                    },
-                    "kind": c.kind,
-                    "fields": list(c.fields),
-                    "before": c.before,
-                    "after": c.after,
-                }
-                for c in changes
-            ],
-        }
-    )
+        raise ApiError(Error.NO_HISTORY, f"the glossary has no git history: {exc}") from None
+    return {
+        "term": term_id,
+        "changes": [
+            {
+                "commit": {
+                    "sha": c.commit.sha,
+                    "author": c.commit.author,
+                    "date": c.commit.date,
+                    "message": c.commit.message,
+                },
+                "kind": c.kind,
+                "fields": list(c.fields),
+                "before": c.before,
+                "after": c.after,
+            }
+            for c in changes
+        ],
+    }
 
 
-@bp.get("/changes")
-def changes() -> Any:
+@operation(bp, "/changes", args=ChangesArgs, responses={200: ChangesOut}, errors=[Error.NO_HISTORY])
+def changes(args: dict[str, Any]) -> Any:
     """Terms added, changed or removed since a date or a commit."""
-    since = parse_args(ChangesArgs)["since"]
+    since = args["since"]
     try:
         found = changes_since(_path(), since)
     except HistoryUnavailable as exc:
-        raise ApiError(404, "no_history", f"no glossary version to compare with at {since!r}: {exc}") from None
-    return cached_json(
-        {
-            "since": since,
-            "base": found["base"][0] if found["base"] else None,
-            "added": found["added"],
-            "changed": found["changed"],
-            "removed": found["removed"],
-        }
-    )
+        raise ApiError(Error.NO_HISTORY, f"no glossary version to compare with at {since!r}: {exc}") from None
+    return {
+        "since": since,
+        "base": found["base"][0] if found["base"] else None,
+        "added": found["added"],
+        "changed": found["changed"],
+        "removed": found["removed"],
+    }
 
 
-@bp.get("/export")
-def export() -> Any:
-    """The glossary as CSV, or SKOS in Turtle or JSON-LD."""
-    args = parse_args(ExportArgs)
+@operation(
+    bp,
+    "/export",
+    args=ExportArgs,
+    responses={200: None},
+    content={
+        "text/csv": {"type": "string"},
+        "text/turtle": {"type": "string"},
+        "application/ld+json": {"type": "array", "items": {"type": "object"}},
+    },
+)
+def export(args: dict[str, Any]) -> Any:
+    """The glossary as CSV, or as SKOS in Turtle or JSON-LD."""
     glossary = current_store().glossary
     if args["format"] == "csv":
         return Response(
@@ -139,29 +145,35 @@ def export() -> Any:
     return Response(body, mimetype=mimetype)
 
 
-@bp.post("/import")
-def import_csv() -> Any:
-    """Apply a CSV (as exported) to glossary.yaml: a dry run shows the diff; otherwise it writes."""
-    require_write_token()
-    args = parse_args(ImportArgs)
+@operation(
+    bp,
+    "/import",
+    "POST",
+    args=ImportArgs,
+    body={"text/csv": None},
+    responses={200: ImportOut},
+    errors=[Error.BAD_TEXT, Error.BAD_CSV, Error.INVALID_GLOSSARY],
+    write=True,
+)
+def import_csv(args: dict[str, Any]) -> Any:
+    """Apply a CSV to glossary.yaml (dry run by default: shows the diff; otherwise it writes)."""
     if request.mimetype != "text/csv":
-        raise ApiError(415, "unsupported_media_type", "send the CSV as text/csv")
+        raise ApiError(Error.UNSUPPORTED_MEDIA_TYPE, "send the CSV as text/csv")
     try:
         csv_text = request.get_data().decode("utf-8")
     except UnicodeDecodeError:
-        raise ApiError(400, "bad_text", "the CSV is not UTF-8") from None
+        raise ApiError(Error.BAD_TEXT, "the CSV is not UTF-8") from None
     path = _path()
     try:
         new_text, diff = csv_import_diff(path.read_text(encoding="utf-8"), csv_text, path.name)
     except GlossaryInvalid as exc:
         raise ApiError(
-            422,
-            "invalid_glossary",
+            Error.INVALID_GLOSSARY,
             "the import would make the glossary invalid",
             {"problems": [p.as_dict() for p in exc.problems]},
         ) from None
     except (KeyError, ValueError, TypeError, csv.Error) as exc:
-        raise ApiError(400, "bad_csv", f"the CSV cannot be applied: {exc}") from None
+        raise ApiError(Error.BAD_CSV, f"the CSV cannot be applied: {exc}") from None
     written = False
     if not args["dry_run"] and diff:
         write_atomically(path, new_text.encode("utf-8"))

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint
 from marshmallow import Schema, fields
 
+from service.api.contract import operation
 from service.state import current_store, services
 
 bp = Blueprint("status", __name__)
@@ -58,9 +59,9 @@ class HealthOut(Schema):
     status = fields.String(required=True)
 
 
-@bp.get("/api/status")
+@operation(bp, "/api/status", responses={200: StatusOut}, cached=False)
 def status() -> Any:
-    """What is being served: glossary version (and any problem on disk), index counts, writer progress."""
+    """Glossary version and index counts: what is served, any problem on disk, the writer's progress."""
     svc = services()
     store = current_store()
     snap = store.snapshot
@@ -88,7 +89,7 @@ def status() -> Any:
     }
 
 
-@bp.get("/healthz")
+@operation(bp, "/healthz", responses={200: HealthOut}, cached=False)
 def healthz() -> Any:
-    """For load balancers: 200 while the process can answer."""
+    """Liveness for load balancers: 200 while the process can answer."""
     return {"status": "ok"}

@@ -7,9 +7,11 @@ from typing import Any
 from flask import Blueprint, request
 from marshmallow import Schema, fields, validate
 
-from service.api.common import cached_json, parse_args, parse_json_body, term_summary
-from service.api.terms import TermSummary
-from service.errors import ApiError
+from index.matcher import RULES
+from service.api.contract import operation, parse_json_body
+from service.api.schemas import LANG, TermMatchOut, TermSummary
+from service.errors import ApiError, Error
+from service.render import term_summary
 from service.state import current_store
 
 bp = Blueprint("text", __name__, url_prefix="/api")
@@ -33,14 +35,14 @@ class SearchArgs(Schema):
 
 class AnnotateIn(Schema):
     text = fields.String(required=True)
-    lang = fields.String(validate=validate.Length(min=2, max=12))
+    lang = fields.String(validate=LANG)
 
 
 class LookupOut(Schema):
     query = fields.String(required=True)
     term = fields.Nested(TermSummary, required=True)
     label = fields.String(required=True)
-    rule = fields.String(required=True, metadata={"enum": ["exact", "case", "variant", "inflection"]})
+    rule = fields.String(required=True, metadata={"enum": list(RULES)})
 
 
 class SuggestionOut(Schema):
@@ -75,82 +77,72 @@ class SearchOut(Schema):
     total = fields.Integer(required=True)
 
 
-class AnnotationMatch(Schema):
-    term = fields.String(required=True)
-    start = fields.Integer(required=True)
-    end = fields.Integer(required=True)
-    label = fields.String(required=True)
-    rule = fields.String(required=True)
-
-
 class AnnotateOut(Schema):
-    matches = fields.List(fields.Nested(AnnotationMatch), required=True)
+    matches = fields.List(fields.Nested(TermMatchOut), required=True)
 
 
-@bp.get("/lookup")
-def lookup() -> Any:
+@operation(bp, "/lookup", args=LookupArgs, responses={200: LookupOut}, errors=[Error.NOT_FOUND])
+def lookup(args: dict[str, Any]) -> Any:
     """Resolve a label in any form to its term; 404 with did-you-mean suggestions otherwise."""
-    query = parse_args(LookupArgs)["label"]
-    result = current_store().lookup(query)
+    store = current_store()
+    result = store.lookup(args["label"])
     if result.term is None:
         raise ApiError(
-            404,
-            "not_found",
-            f"no term has the label {query!r}",
-            {"suggestions": [term_summary(t) for t in result.suggestions]},
+            Error.NOT_FOUND,
+            f"no term has the label {result.query!r}",
+            {"suggestions": [term_summary(t) for t in store.did_you_mean(result.query)]},
         )
-    return cached_json(
-        {"query": result.query, "term": term_summary(result.term), "label": result.label, "rule": result.rule}
-    )
+    return {"query": result.query, "term": term_summary(result.term), "label": result.label, "rule": result.rule}
 
 
-@bp.get("/suggest")
-def suggest() -> Any:
+@operation(bp, "/suggest", args=SuggestArgs, responses={200: SuggestOut})
+def suggest(args: dict[str, Any]) -> Any:
     """Autocomplete over all labels (at most 10)."""
-    args = parse_args(SuggestArgs)
     found = current_store().suggest(args["q"], args["limit"])
-    return cached_json(
-        {
-            "query": args["q"],
-            "suggestions": [{"term": s.term.id, "label": s.label, "preferred": s.term.term} for s in found],
-        }
-    )
+    return {
+        "query": args["q"],
+        "suggestions": [{"term": s.term.id, "label": s.label, "preferred": s.term.term} for s in found],
+    }
 
 
-@bp.get("/search")
-def search() -> Any:
+@operation(bp, "/search", args=SearchArgs, responses={200: SearchOut})
+def search(args: dict[str, Any]) -> Any:
     """Full-text search over passages (highlighted) and terms. Any text is a valid query."""
-    args = parse_args(SearchArgs)
     result = current_store().search(args["q"], args["limit"])
-    return cached_json(
-        {
-            "query": args["q"],
-            "terms": [term_summary(t) for t in result.terms],
-            "passages": [
-                {
-                    "doc": p.doc,
-                    "title": p.title,
-                    "date": p.date,
-                    "passage": p.id,
-                    "text": p.text,
-                    "highlights": [{"start": a, "end": b} for a, b in spans],
-                }
-                for p, spans in result.passages
-            ],
-            "total": result.total,
-        }
-    )
+    return {
+        "query": args["q"],
+        "terms": [term_summary(t) for t in result.terms],
+        "passages": [
+            {
+                "doc": p.doc,
+                "title": p.title,
+                "date": p.date,
+                "passage": p.id,
+                "text": p.text,
+                "highlights": [{"start": a, "end": b} for a, b in spans],
+            }
+            for p, spans in result.passages
+        ],
+        "total": result.total,
+    }
 
 
-@bp.post("/annotate")
+@operation(
+    bp,
+    "/annotate",
+    "POST",
+    body={"application/json": AnnotateIn, "text/plain": None},
+    responses={200: AnnotateOut},
+    errors=[Error.BAD_TEXT],
+)
 def annotate() -> Any:
-    """Every term occurrence in a text (JSON {"text"} or text/plain)."""
+    """Find every term occurrence in a text (JSON {"text"} or text/plain)."""
     if request.mimetype == "text/plain":
         raw = request.get_data()
         try:
             text = raw.decode(request.mimetype_params.get("charset", "utf-8"))
         except (UnicodeDecodeError, LookupError):
-            raise ApiError(400, "bad_text", "the body is not text in the declared charset (UTF-8 by default)") from None
+            raise ApiError(Error.BAD_TEXT, "the body is not text in the declared charset (UTF-8 by default)") from None
     else:
         text = parse_json_body(AnnotateIn)["text"]
     matches = current_store().annotate(text)

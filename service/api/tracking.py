@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Blueprint
 from marshmallow import Schema, fields, validate
 
-from index.postings import PassageFilter
-from index.tracking import INTERVALS, cooccurring, deprecated_usage, movements, trend
-from index.writer import CANDIDATES
-from service.api.common import cached_json, get_term_or_404, hit_json, parse_args
-from service.api.terms import IsoDate, PassageOut
+from index.tracking import BURST_RULE, INTERVALS
+from service.api.common import passage_filter, term_or_404
+from service.api.contract import operation
+from service.api.schemas import FilterArgs, PassageOut
+from service.errors import Error
+from service.render import hit_json
 from service.state import current_store
 
 bp = Blueprint("tracking", __name__, url_prefix="/api")
-
-
-class FilterArgs(Schema):
-    since = IsoDate()
-    until = IsoDate()
-    lang = fields.String(validate=validate.Length(min=2, max=12))
-    source = fields.String(validate=validate.Length(min=1, max=300))
 
 
 class TrendArgs(FilterArgs):
@@ -35,6 +28,11 @@ class TrendsArgs(TrendArgs):
 
 
 class LimitArgs(FilterArgs):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+
+
+class CandidatesArgs(Schema):
+    # Candidates are computed over the newest passages of the whole corpus, so no filter applies.
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
 
 
@@ -113,44 +111,33 @@ class CandidatesOut(Schema):
     current = fields.Boolean(required=True)
 
 
-def _filter(args: dict[str, Any]) -> PassageFilter:
-    return PassageFilter(None, args.get("since"), args.get("until"), args.get("lang"), args.get("source"))
+@operation(bp, "/terms/<term_id>/trend", args=TrendArgs, responses={200: TrendOut}, errors=[Error.NOT_FOUND])
+def term_trend(term_id: str, args: dict[str, Any]) -> Any:
+    """Uses per week, month or year, normalised by the corpus size of the period, with bursts."""
+    term = term_or_404(term_id)
+    periods = current_store().trend(term, args["interval"], passage_filter(args))
+    return {
+        "term": term.id,
+        "interval": args["interval"],
+        "burst_rule": BURST_RULE,
+        "periods": [
+            {
+                "period": p.period,
+                "count": p.count,
+                "documents": p.documents,
+                "corpus": p.corpus,
+                "normalised": p.normalised,
+                "burst": p.burst,
+            }
+            for p in periods
+        ],
+    }
 
 
-@bp.get("/terms/<term_id>/trend")
-def term_trend(term_id: str) -> Any:
-    """Uses per period, normalised by the corpus size of the period, with bursts."""
-    term = get_term_or_404(term_id)
-    args = parse_args(TrendArgs)
-    periods = trend(current_store(), term, args["interval"], _filter(args))
-    return cached_json(
-        {
-            "term": term.id,
-            "interval": args["interval"],
-            "burst_rule": (
-                "normalised rate above the mean of the other periods by more than 2 standard deviations, "
-                "and at least 2 uses"
-            ),
-            "periods": [
-                {
-                    "period": p.period,
-                    "count": p.count,
-                    "documents": p.documents,
-                    "corpus": p.corpus,
-                    "normalised": p.normalised,
-                    "burst": p.burst,
-                }
-                for p in periods
-            ],
-        }
-    )
-
-
-@bp.get("/trends")
-def trends() -> Any:
+@operation(bp, "/trends", args=TrendsArgs, responses={200: TrendsOut})
+def trends(args: dict[str, Any]) -> Any:
     """Terms rising and falling most: the last `window` periods against the `window` before."""
-    args = parse_args(TrendsArgs)
-    moved = movements(current_store(), args["interval"], args["window"], _filter(args))
+    moved = current_store().movements(args["interval"], args["window"], passage_filter(args))
 
     def out(m: Any) -> dict[str, Any]:
         return {
@@ -163,77 +150,61 @@ def trends() -> Any:
             "count_after": m.count_after,
         }
 
-    return cached_json(
-        {
-            "interval": args["interval"],
-            "window": args["window"],
-            "rising": [out(m) for m in moved if m.change > 0][: args["top"]],
-            "falling": [out(m) for m in moved if m.change < 0][: args["top"]],
-        }
-    )
-
-
-@bp.get("/terms/<term_id>/cooccurring")
-def term_cooccurring(term_id: str) -> Any:
-    """Terms that share passages with this one, with counts and an example passage each."""
-    term = get_term_or_404(term_id)
-    args = parse_args(LimitArgs)
-    found = cooccurring(current_store(), term, args["limit"], _filter(args))
-    return cached_json(
-        {
-            "term": term.id,
-            "cooccurring": [
-                {"term": c.term.id, "label": c.term.term, "passages": c.passages, "example": hit_json(c.example)}
-                for c in found
-            ],
-        }
-    )
-
-
-@bp.get("/reports/deprecated")
-def deprecated_report() -> Any:
-    """Passages that use a deprecated term or label, and what to use instead."""
-    args = parse_args(LimitArgs)
-    uses = deprecated_usage(current_store(), _filter(args))
-    return cached_json(
-        {
-            "total": len(uses),
-            "uses": [
-                {
-                    "term": d.term.id,
-                    "used_label": d.used_label,
-                    "reason": d.reason,
-                    "use_instead": d.use_instead,
-                    "use_term": d.use_term.id if d.use_term else None,
-                    "passage": hit_json(d.hit),
-                }
-                for d in uses[: args["limit"]]
-            ],
-        }
-    )
-
-
-def stored_candidates(limit: int = 50) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The candidate terms the background writer last stored, and how fresh they are."""
-    snap = current_store().snapshot
-    found = snap.derived(CANDIDATES)
-    if found is None:
-        return [], {"computed_at": None, "content_version": None, "current": False}
-    fresh = {
-        "computed_at": dt.datetime.fromtimestamp(found["computed_at"], dt.UTC).isoformat(),
-        "content_version": found["content_version"],
-        "current": found["content_version"] == snap.state.content_version,
+    return {
+        "interval": args["interval"],
+        "window": args["window"],
+        "rising": [out(m) for m in moved if m.change > 0][: args["top"]],
+        "falling": [out(m) for m in moved if m.change < 0][: args["top"]],
     }
-    return list(found["data"])[:limit], fresh
 
 
-@bp.get("/candidates")
-def candidates() -> Any:
+@operation(
+    bp, "/terms/<term_id>/cooccurring", args=LimitArgs, responses={200: CooccurringOut}, errors=[Error.NOT_FOUND]
+)
+def term_cooccurring(term_id: str, args: dict[str, Any]) -> Any:
+    """Terms that share passages with a term, with counts and the newest shared passage each."""
+    term = term_or_404(term_id)
+    found = current_store().cooccurring(term, args["limit"], passage_filter(args))
+    return {
+        "term": term.id,
+        "cooccurring": [
+            {"term": c.term.id, "label": c.term.term, "passages": c.passages, "example": hit_json(c.example)}
+            for c in found
+        ],
+    }
+
+
+@operation(bp, "/reports/deprecated", args=LimitArgs, responses={200: DeprecatedReport})
+def deprecated_report(args: dict[str, Any]) -> Any:
+    """Passages that use deprecated terms or labels, and what to use instead."""
+    uses = current_store().deprecated_usage(passage_filter(args))
+    return {
+        "total": len(uses),
+        "uses": [
+            {
+                "term": d.term.id,
+                "used_label": d.used_label,
+                "reason": d.reason,
+                "use_instead": d.use_instead,
+                "use_term": d.use_term.id if d.use_term else None,
+                "passage": hit_json(d.hit),
+            }
+            for d in uses[: args["limit"]]
+        ],
+    }
+
+
+@operation(bp, "/candidates", args=CandidatesArgs, responses={200: CandidatesOut})
+def candidates(args: dict[str, Any]) -> Any:
     """Recurring phrases that are not in the glossary, best candidates first.
 
-    Computed by the background writer after writes (never on request): `computed_at` says when,
+    Computed by the background writer after writes, never on request: `computed_at` says when,
     and `current` whether the corpus has changed since.
     """
-    args = parse_args(LimitArgs)
-    found, fresh = stored_candidates(args["limit"])
-    return cached_json({"candidates": found, **fresh})
+    found = current_store().candidates(args["limit"])
+    return {
+        "candidates": found.items,
+        "computed_at": found.computed_at,
+        "content_version": found.content_version,
+        "current": found.current,
+    }
