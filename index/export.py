@@ -43,7 +43,7 @@ def to_csv(glossary: Glossary) -> str:
         writer.writerow(
             [
                 t.id,
-                t.term,
+                t.preferred,
                 t.status,
                 t.definition,
                 LIST_SEPARATOR.join(aliases),

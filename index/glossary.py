@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +41,7 @@ class Term:
     """A validated glossary entry."""
 
     id: str
-    term: str
+    preferred: str  # the preferred label (the file's `term:` field)
     definition: str
     labels: tuple[Label, ...]
     notes: str | None = None
@@ -65,11 +64,6 @@ class Term:
         """Labels that may be shown to people (hidden ones are matched, never shown)."""
         return tuple(label for label in self.labels if label.kind != "hidden")
 
-    def match_signature(self) -> str:
-        """Changes exactly when what the term matches changes (labels and their case rules)."""
-        parts = sorted(f"{label.text}\x1f{label.case_sensitive}" for label in self.labels)
-        return hashlib.sha1("\x1e".join(parts).encode()).hexdigest()
-
 
 @dataclass(frozen=True)
 class Glossary:
@@ -78,7 +72,6 @@ class Glossary:
     terms: tuple[Term, ...]
     version: str
     path: str = "glossary.yaml"
-    loaded_at: float = field(default_factory=time.time)
     text: str = field(default="", compare=False, repr=False)  # the YAML it was parsed from
     by_id: dict[str, Term] = field(default_factory=dict, compare=False, repr=False)
 
@@ -117,7 +110,7 @@ def _label(entry: dict[str, Any], lang: str, kind: str) -> Label:
 def _term_from(data: dict[str, Any], line: int | None) -> Term:
     return Term(
         id=data["id"],
-        term=data["term"].strip(),
+        preferred=data["term"].strip(),
         definition=data["definition"].strip(),
         labels=_labels_of(data),
         notes=data.get("notes"),

@@ -197,12 +197,6 @@ class PassageFilter:
             return False
         return not (self.until and (not date or date > self.until))
 
-    def accepts(self, p: object) -> bool:
-        """For passages (anything with doc, date, lang and source attributes)."""
-        if self.doc and p.doc != self.doc:  # type: ignore[attr-defined]
-            return False
-        return self.accepts_group(p.date or "", p.lang, p.source or "")  # type: ignore[attr-defined]
-
     @property
     def unfiltered(self) -> bool:
         return self == PassageFilter()

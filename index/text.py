@@ -43,11 +43,6 @@ def is_hangul(ch: str) -> bool:
     return 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F
 
 
-def is_word_char(ch: str) -> bool:
-    """Letters and digits of any script: what a match must not continue into."""
-    return ch.isalnum()
-
-
 @dataclass(frozen=True)
 class Folded:
     """Folded text plus, when folding moved characters, the map back to the original.
@@ -210,36 +205,7 @@ _TOKEN_RE = re.compile(f"({_HANGUL_RUN})|([^\\W_\uac00-\ud7a3]+)")
 # Words too common to help find a passage. Labels and queries drop them too, so the index
 # still holds every key a label needs.
 STOP_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "this",
-        "to",
-        "was",
-        "were",
-        "will",
-        "with",
-        "s",
-    ]
+    "a an and are as at be by for from has have in is it its of on or that the this to was were will with s".split()
 )
 
 

@@ -221,7 +221,7 @@ def deprecated_usage(store: Store, where: PassageFilter = PassageFilter()) -> li
             continue
         if term.status == "deprecated":
             replacement = glossary.get(term.replaced_by) if term.replaced_by else None
-            instead = replacement.term if replacement else term.term
+            instead = replacement.preferred if replacement else term.preferred
             found.append(
                 DeprecatedUse(hit, term, hit.matches[0].label, "deprecated term", instead, replacement or term)
             )
@@ -229,6 +229,6 @@ def deprecated_usage(store: Store, where: PassageFilter = PassageFilter()) -> li
         labels = {text for t, text in deprecated_labels if t == term.id}
         used = next((m.label for m in hit.matches if m.label in labels), None)
         if used is not None:
-            found.append(DeprecatedUse(hit, term, used, "deprecated label", term.term, term))
+            found.append(DeprecatedUse(hit, term, used, "deprecated label", term.preferred, term))
     found.sort(key=lambda d: d.hit.passage.sort_key_newest_first())
     return found

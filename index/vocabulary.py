@@ -106,7 +106,7 @@ def _build(glossary: Glossary) -> Vocabulary:
             vocab.caseless.setdefault(label.text.casefold(), (term, label))
             key = fold_label(label.text)
             vocab.folded.setdefault(key, (term, label))
-            shown = term.term if label.kind == "hidden" else label.text
+            shown = term.preferred if label.kind == "hidden" else label.text
             starts = [0] + [m.end() for m in re.finditer(r" ", key)]
             for start in starts:
                 vocab.prefixes.append(

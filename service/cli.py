@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,44 +22,22 @@ from index.glossary import Glossary
 from index.library import Library
 from index.store import Store
 from index.vocabulary import glossary_from_text, load_glossary, matcher_for
-from service.config import DEFAULTS, settings
+from service.config import settings
 
 
-def _default(name: str) -> Any:
-    return settings()[name]
+def _setting(
+    flag: str, setting: str, shown: str, help: str, kind: click.Path | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An option whose default is the service's setting (so the CLI reads what the service does)."""
+    return click.option(
+        flag, setting.lower(), type=kind, default=lambda: settings()[setting], show_default=shown, help=help
+    )
 
 
-GLOSSARY = click.option(
-    "--glossary",
-    "glossary_path",
-    type=click.Path(dir_okay=False),
-    default=lambda: _default("GLOSSARY_PATH"),
-    show_default="glossary.yaml",
-    help="The glossary file.",
-)
-CORPUS = click.option(
-    "--corpus",
-    "corpus_dir",
-    type=click.Path(file_okay=False),
-    default=lambda: _default("CORPUS_DIR"),
-    show_default="corpus",
-    help="The folder of .md/.txt documents.",
-)
-INDEX = click.option(
-    "--index",
-    "index_dir",
-    type=click.Path(file_okay=False),
-    default=lambda: _default("INDEX_DIR"),
-    show_default="var/index",
-    help="The index folder.",
-)
-DATABASE = click.option(
-    "--database",
-    "database_url",
-    default=lambda: _default("DATABASE_URL"),
-    show_default="$DATABASE_URL",
-    help="Use PostgreSQL (postgresql://...) instead of the whoosh index.",
-)
+GLOSSARY = _setting("--glossary", "GLOSSARY_PATH", "glossary.yaml", "The glossary file.", click.Path(dir_okay=False))
+CORPUS = _setting("--corpus", "CORPUS_DIR", "corpus", "The folder of .md/.txt documents.", click.Path(file_okay=False))
+INDEX = _setting("--index", "INDEX_DIR", "var/index", "The index folder.", click.Path(file_okay=False))
+DATABASE = _setting("--database", "DATABASE_URL", "$DATABASE_URL", "Use PostgreSQL (postgresql://...), not whoosh.")
 
 
 class _Commands(click.Group):
@@ -117,7 +96,7 @@ def main() -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 def check(file: str | None) -> None:
     """Validate a glossary file; list every problem with file, line, term and field."""
-    path = file or _default("GLOSSARY_PATH")
+    path = file or settings()["GLOSSARY_PATH"]
     glossary = load_glossary(path)
     click.echo(f"{path}: {len(glossary)} terms, no problems (version {glossary.version})")
 
@@ -211,11 +190,11 @@ def lookup(label: str, glossary_path: str, index_dir: str, database_url: str | N
     store = _store(index_dir, database_url, glossary_path)
     result = store.lookup(label)
     if result.term is None:
-        hint = ", ".join(t.term for t in result.suggestions)
+        hint = ", ".join(t.preferred for t in result.suggestions)
         raise click.ClickException(f"no term has the label {label!r}" + (f"; did you mean: {hint}?" if hint else ""))
     term = result.term
     usage = store.usage(term)
-    click.echo(click.style(term.term, bold=True) + f"  ({term.id}, {result.rule} match on {result.label!r})")
+    click.echo(click.style(term.preferred, bold=True) + f"  ({term.id}, {result.rule} match on {result.label!r})")
     click.echo(term.definition)
     click.echo(f"{usage.passages} passages in {usage.documents} documents")
     total, hits = store.term_passages(term, limit=limit)
@@ -313,7 +292,9 @@ def candidates(glossary_path: str, index_dir: str, database_url: str | None, lim
 @main.command()
 @GLOSSARY
 @click.option("--format", "fmt", type=click.Choice(["csv", "turtle", "json-ld"]), default="csv", show_default=True)
-@click.option("--base-uri", default=DEFAULTS["BASE_URI"], show_default=True, help="SKOS concept URIs: BASE_URI + id")
+@click.option(
+    "--base-uri", default=lambda: settings()["BASE_URI"], show_default=True, help="SKOS concept URIs: BASE_URI + id"
+)
 def export(glossary_path: str, fmt: str, base_uri: str) -> None:
     """Print the glossary as CSV, or as SKOS in Turtle or JSON-LD."""
     from index.export import to_csv, to_skos

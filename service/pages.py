@@ -137,7 +137,9 @@ def document_page(doc_id: str) -> Any:
         spans = []
         for m in matches:
             term = glossary.get(m.term)
-            spans.append((m.start, m.end, url_for("pages.term_page", term_id=m.term), term.term if term else m.term))
+            spans.append(
+                (m.start, m.end, url_for("pages.term_page", term_id=m.term), term.preferred if term else m.term)
+            )
         rendered.append((passage, highlight(passage.text, spans)))
     terms_used = sorted({m.term for _, ms in passages for m in ms})
     return render_template(

@@ -14,7 +14,7 @@ from index.store import Store
 def term_summary(term: Term) -> dict[str, Any]:
     return {
         "id": term.id,
-        "term": term.term,
+        "preferred": term.preferred,
         "status": term.status,
         "definition": term.definition,
         "tags": list(term.tags),
@@ -23,7 +23,7 @@ def term_summary(term: Term) -> dict[str, Any]:
 
 
 def term_ref(term: Term | None, term_id: str) -> dict[str, Any]:
-    return {"id": term_id, "term": term.term if term else None}
+    return {"id": term_id, "preferred": term.preferred if term else None}
 
 
 def term_detail(store: Store, term: Term) -> dict[str, Any]:

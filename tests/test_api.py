@@ -61,10 +61,10 @@ def test_term_detail(client: Any, spec: dict[str, Any]) -> None:
     assert {"label": "virtual replica", "kind": "alternative", "status": "deprecated"} in t["labels"]["en"]
     assert all(lb["label"] != "digitial twin" for lb in t["labels"]["en"])  # hidden labels are never shown
     assert t["labels"]["ko"] == [{"label": "디지털 트윈", "kind": "preferred", "status": "preferred"}]
-    assert t["related"] == [{"id": "ai-factory", "term": "AI factory"}]
+    assert t["related"] == [{"id": "ai-factory", "preferred": "AI factory"}]
     assert t["usage"] == {"passages": 3, "documents": 3, "first_seen": "2025-01-10", "last_seen": "2025-03-05"}
     plant = client.get("/api/terms/ai-plant").get_json()
-    assert plant["status"] == "deprecated" and plant["replaced_by"] == {"id": "ai-factory", "term": "AI factory"}
+    assert plant["status"] == "deprecated" and plant["replaced_by"] == {"id": "ai-factory", "preferred": "AI factory"}
     error = error_shape(client.get("/api/terms/digital-twins"), 404, "not_found")
     assert [t["id"] for t in error["details"]["suggestions"]] == ["digital-twin"]  # one rule with /api/lookup
 
@@ -111,7 +111,7 @@ def test_lookup_resolves_any_form(client: Any, spec: dict[str, Any], label: str,
     r = client.get("/api/lookup", query_string={"label": label})
     conforms(spec, "/api/lookup", "get", r)
     body = r.get_json()
-    assert (body["term"]["id"], body["rule"]) == (term, rule)
+    assert (body["term"], body["summary"]["id"], body["rule"]) == (term, term, rule)
 
 
 def test_lookup_miss_suggests(client: Any) -> None:

@@ -43,7 +43,7 @@ def test_project_glossary_is_valid_and_large_enough() -> None:
         "AI chip export controls",
         "AI model localisation",
     ]
-    names = {t.term for t in glossary}
+    names = {t.preferred for t in glossary}
     assert not [r for r in required if r not in names]
 
 

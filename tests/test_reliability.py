@@ -28,7 +28,7 @@ from index.library import Library
 from index.live import LiveGlossary
 from index.store import Store
 from index.vocabulary import load_glossary
-from service.api import common
+from service.api import contract
 from tests.support import ROOT, TOKEN, Gunicorn
 from tests.support.postings import full_match, passage_ids, postings_of
 from tests.support.soak import soak
@@ -279,7 +279,7 @@ def test_huge_request_bodies_and_operator_queries(client: Any) -> None:
 # -- security --------------------------------------------------------------------------------
 def test_security_properties(app: Any, client: Any) -> None:
     assert app.debug is False
-    assert "hmac.compare_digest" in inspect.getsource(common.require_write_token)  # constant-time token check
+    assert "hmac.compare_digest" in inspect.getsource(contract.require_write_token)  # constant-time token check
     dockerfile = (ROOT / "Dockerfile").read_text()
     users = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
     assert users and users[-1] not in ("root", "0")

@@ -639,16 +639,3 @@ class PostgresIndex(PassageIndex):
         if self._writer_conn is not None:
             self._writer_conn.close()
         self.pool.close()
-
-
-def wait_until_ready(url: str, seconds: float = 30.0) -> None:
-    """Block until the server accepts connections (for scripts that start one)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            psycopg.connect(url, connect_timeout=2).close()
-            return
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)

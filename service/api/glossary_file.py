@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema, fields, validate
@@ -19,6 +20,7 @@ from service.errors import ApiError, Error
 from service.state import current_store
 
 bp = Blueprint("glossary_file", __name__, url_prefix="/api")
+T = TypeVar("T")
 
 
 class ChangesArgs(Schema):
@@ -77,14 +79,19 @@ def _path() -> Path:
     return Path(current_app.config["GLOSSARY_PATH"])
 
 
+def _from_git(read: Callable[[Path, str], T], arg: str, failure: str) -> T:
+    """What git's history of the glossary file says, or a 404 `no_history`."""
+    try:
+        return read(_path(), arg)
+    except HistoryUnavailable as exc:
+        raise ApiError(Error.NO_HISTORY, f"{failure}: {exc}") from None
+
+
 @operation(bp, "/terms/<term_id>/history", responses={200: HistoryOut}, errors=[Error.NOT_FOUND, Error.NO_HISTORY])
 def history(term_id: str) -> Any:
     """Commits that changed a term (git), with before/after of its fields."""
     term_or_404(term_id)
-    try:
-        changes = term_history(_path(), term_id)
-    except HistoryUnavailable as exc:
-        raise ApiError(Error.NO_HISTORY, f"the glossary has no git history: {exc}") from None
+    changes = _from_git(term_history, term_id, failure="the glossary has no git history")
     return {
         "term": term_id,
         "changes": [
@@ -109,10 +116,7 @@ def history(term_id: str) -> Any:
 def changes(args: dict[str, Any]) -> Any:
     """Terms added, changed or removed since a date or a commit."""
     since = args["since"]
-    try:
-        found = changes_since(_path(), since)
-    except HistoryUnavailable as exc:
-        raise ApiError(Error.NO_HISTORY, f"no glossary version to compare with at {since!r}: {exc}") from None
+    found = _from_git(changes_since, since, failure=f"no glossary version to compare with at {since!r}")
     return {
         "since": since,
         "base": found["base"][0] if found["base"] else None,

@@ -1,5 +1,8 @@
 """Shapes that several endpoints share, declared once: arguments (paging, filters) and parts of
-responses (a term summary, a term reference, a match, a passage, the error body)."""
+responses (a term summary, a term reference, a match, a passage, the error body).
+
+Names mean one thing: a field called `term` is always a term's id; an object that describes a
+term has `id` and `preferred` (its preferred label); `label` is the label that was used."""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ class PassageArgs(PageArgs, FilterArgs):
 # -- responses --------------------------------------------------------------------------------
 class TermSummary(Schema):
     id = fields.String(required=True)
-    term = fields.String(required=True, metadata={"description": "the preferred label"})
+    preferred = fields.String(required=True, metadata={"description": "the preferred label"})
     status = fields.String(required=True, metadata={"enum": ["draft", "approved", "deprecated"]})
     definition = fields.String(required=True)
     tags = fields.List(fields.String(), required=True)
@@ -53,7 +56,7 @@ class TermSummary(Schema):
 
 class TermRef(Schema):
     id = fields.String(required=True)
-    term = fields.String(allow_none=True, required=True, metadata={"description": "null if the id is unknown"})
+    preferred = fields.String(allow_none=True, required=True, metadata={"description": "null if the id is unknown"})
 
 
 class MatchOut(Schema):
@@ -67,13 +70,20 @@ class TermMatchOut(MatchOut):
     term = fields.String(required=True, metadata={"description": "the id of the term matched"})
 
 
-class PassageOut(Schema):
+class PassageBase(Schema):
+    """A passage and the document it is in."""
+
     doc = fields.String(required=True)
     title = fields.String(required=True)
     date = fields.String(allow_none=True, required=True)
     lang = fields.String(required=True)
-    passage = fields.String(required=True)
+    passage = fields.String(required=True, metadata={"description": "the passage's id: doc:ordinal"})
     text = fields.String(required=True)
+
+
+class PassageOut(PassageBase):
+    """A passage with the matches of one term in it."""
+
     matches = fields.List(fields.Nested(MatchOut), required=True)
 
 

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from index.matcher import RULES
 from service.api.contract import operation, parse_json_body
-from service.api.schemas import LANG, TermMatchOut, TermSummary
+from service.api.schemas import LANG, PassageBase, TermMatchOut, TermSummary
 from service.errors import ApiError, Error
 from service.render import term_summary
 from service.state import current_store
@@ -40,9 +40,10 @@ class AnnotateIn(Schema):
 
 class LookupOut(Schema):
     query = fields.String(required=True)
-    term = fields.Nested(TermSummary, required=True)
-    label = fields.String(required=True)
+    term = fields.String(required=True, metadata={"description": "the id of the term found"})
+    label = fields.String(required=True, metadata={"description": "the label the query matched"})
     rule = fields.String(required=True, metadata={"enum": list(RULES)})
+    summary = fields.Nested(TermSummary, required=True)
 
 
 class SuggestionOut(Schema):
@@ -61,12 +62,7 @@ class Span(Schema):
     end = fields.Integer(required=True)
 
 
-class SearchPassage(Schema):
-    doc = fields.String(required=True)
-    title = fields.String(required=True)
-    date = fields.String(allow_none=True, required=True)
-    passage = fields.String(required=True)
-    text = fields.String(required=True)
+class SearchPassage(PassageBase):
     highlights = fields.List(fields.Nested(Span), required=True)
 
 
@@ -92,7 +88,13 @@ def lookup(args: dict[str, Any]) -> Any:
             f"no term has the label {result.query!r}",
             {"suggestions": [term_summary(t) for t in store.did_you_mean(result.query)]},
         )
-    return {"query": result.query, "term": term_summary(result.term), "label": result.label, "rule": result.rule}
+    return {
+        "query": result.query,
+        "term": result.term.id,
+        "label": result.label,
+        "rule": result.rule,
+        "summary": term_summary(result.term),
+    }
 
 
 @operation(bp, "/suggest", args=SuggestArgs, responses={200: SuggestOut})
@@ -101,7 +103,7 @@ def suggest(args: dict[str, Any]) -> Any:
     found = current_store().suggest(args["q"], args["limit"])
     return {
         "query": args["q"],
-        "suggestions": [{"term": s.term.id, "label": s.label, "preferred": s.term.term} for s in found],
+        "suggestions": [{"term": s.term.id, "label": s.label, "preferred": s.term.preferred} for s in found],
     }
 
 
@@ -117,6 +119,7 @@ def search(args: dict[str, Any]) -> Any:
                 "doc": p.doc,
                 "title": p.title,
                 "date": p.date,
+                "lang": p.lang,
                 "passage": p.id,
                 "text": p.text,
                 "highlights": [{"start": a, "end": b} for a, b in spans],

@@ -54,7 +54,7 @@ class TrendOut(Schema):
 
 class MovementOut(Schema):
     term = fields.String(required=True)
-    label = fields.String(required=True)
+    preferred = fields.String(required=True)
     before = fields.Float(required=True)
     after = fields.Float(required=True)
     change = fields.Float(required=True)
@@ -71,7 +71,7 @@ class TrendsOut(Schema):
 
 class CooccurrenceOut(Schema):
     term = fields.String(required=True)
-    label = fields.String(required=True)
+    preferred = fields.String(required=True)
     passages = fields.Integer(required=True)
     example = fields.Nested(PassageOut, required=True)
 
@@ -142,7 +142,7 @@ def trends(args: dict[str, Any]) -> Any:
     def out(m: Any) -> dict[str, Any]:
         return {
             "term": m.term.id,
-            "label": m.term.term,
+            "preferred": m.term.preferred,
             "before": m.before,
             "after": m.after,
             "change": m.change,
@@ -168,7 +168,7 @@ def term_cooccurring(term_id: str, args: dict[str, Any]) -> Any:
     return {
         "term": term.id,
         "cooccurring": [
-            {"term": c.term.id, "label": c.term.term, "passages": c.passages, "example": hit_json(c.example)}
+            {"term": c.term.id, "preferred": c.term.preferred, "passages": c.passages, "example": hit_json(c.example)}
             for c in found
         ],
     }
