@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.errors import DocumentError
-from index.safe_yaml import YamlRejected, parse_yaml
+from index.errors import DocumentError, YamlRejected
+from index.safe_yaml import parse_yaml
 from index.text import is_hangul
 
 DOCUMENT_SUFFIXES = (".md", ".txt")

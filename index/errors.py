@@ -62,3 +62,15 @@ class IndexMissing(GlossaryServiceError):
 
 class IndexOutdated(GlossaryServiceError):
     """The index was made by an older release; the message names the command that migrates it."""
+
+
+class HistoryUnavailable(GlossaryServiceError):
+    """The glossary file is not in a git repository (or git is missing)."""
+
+
+class YamlRejected(GlossaryServiceError):
+    """The YAML is malformed, too large, or uses a feature we refuse; `line` when known."""
+
+    def __init__(self, message: str, line: int | None = None):
+        self.line = line
+        super().__init__(message)

@@ -11,8 +11,8 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from index.errors import GlossaryInvalid, Problem
-from index.safe_yaml import DEFAULT_MAX_BYTES, YamlRejected, line_of, parse_yaml
+from index.errors import GlossaryInvalid, Problem, YamlRejected
+from index.safe_yaml import DEFAULT_MAX_BYTES, line_of, parse_yaml
 from index.schema import KNOWN_FIELDS, GlossaryFileSchema, TermSchema
 from index.text import fold_label
 

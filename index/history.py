@@ -8,14 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.errors import GlossaryServiceError
-from index.safe_yaml import YamlRejected, parse_yaml
+from index.errors import HistoryUnavailable, YamlRejected
+from index.safe_yaml import parse_yaml
 
 GIT_TIMEOUT = 20
-
-
-class HistoryUnavailable(GlossaryServiceError):
-    """The glossary file is not in a git repository (or git is missing)."""
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,9 @@ import yaml
 from yaml.composer import ComposerError
 from yaml.events import AliasEvent
 
+from index.errors import YamlRejected
+
 DEFAULT_MAX_BYTES = 1_000_000
-
-
-class YamlRejected(ValueError):
-    """The YAML is malformed, too large, or uses a feature we refuse; `line` when known."""
-
-    def __init__(self, message: str, line: int | None = None):
-        self.line = line
-        super().__init__(message)
 
 
 class _NoAliasLoader(yaml.SafeLoader):

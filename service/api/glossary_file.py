@@ -11,9 +11,9 @@ from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema, fields, validate
 
 from index.durable import write_atomically
-from index.errors import GlossaryInvalid
+from index.errors import GlossaryInvalid, HistoryUnavailable
 from index.export import csv_import_diff, to_csv, to_skos
-from index.history import HistoryUnavailable, changes_since, term_history
+from index.history import changes_since, term_history
 from service.api.common import term_or_404
 from service.api.contract import operation
 from service.errors import ApiError, Error
