@@ -12,6 +12,7 @@ need, and when labels change a new instance is prepared in the background and sw
 
 from __future__ import annotations
 
+import itertools
 import threading
 import warnings
 from collections.abc import Iterable
@@ -28,6 +29,25 @@ PARTICLES = frozenset(
 이지만 지만 이자 이면 이라면 라면 이죠 죠 이에요 예요 이어서 여서 을까 를까 은커녕 는커녕
 """.split()
 )
+# The copula after a noun (AI 팩토리입니다, 디지털 트윈이어야): the label is the use, the span
+# the label alone.
+COPULA_ENDINGS = frozenset(
+    """
+이다 다 입니다 이어야 여야 이라고 라고 인지 이지 이고 이며 며 이었다 였다 이었던 였던 이었고 였고
+이었으며 였으며 이었습니다 였습니다 임 이므로 므로 이니까 이어도 여도 이라서 라서 이기 이더라도
+이든지 인데 인가 인가요 이냐 이었는지 였는지 일까 이겠다 이겠지만 이구나 이네
+""".split()
+)
+# 하다 (and the passive 되다) made from a verbal noun (자율 주행해서, 자율 주행합니다, 자율 주행되는).
+HADA_ENDINGS = frozenset(
+    """
+하다 하고 하며 하면 하면서 하는 하던 한 할 함 합니다 합니까 했다 했고 했던 했으며 했습니다 했지만
+하였다 하였고 하였으며 하였습니다 하지 하지만 하거나 하기 하게 해 해서 해야 해도 하여 하도록 하려고
+하려면 하려는 하니 하므로 할수록 할까 하자 하죠 해요 했어요 합시다 하겠다 하겠습니다 하는지 했는지
+된 되는 되어 되었다 됐다 되고 되며 된다 됩니다 되면 되지 되던 될 되기 되도록
+""".split()
+)
+ENDINGS = PARTICLES | COPULA_ENDINGS | HADA_ENDINGS
 
 # Morphemes that carry meaning; the rest (particles, endings, suffixes) are grammar.
 _CONTENT_TAGS = ("NN", "NP", "NR", "SL", "SH", "SN", "XR", "VV", "VA", "MM", "MA")
@@ -105,13 +125,38 @@ def add_user_words(words: Iterable[str]) -> None:
 
 
 def particle_follows(text: str, end: int) -> bool:
-    """True when text[end:] starts with a particle that ends the Hangul run."""
+    """True when text[end:] is a particle, a copula ending or a 하다 ending that ends the Hangul run."""
     stop = end
     while stop < len(text) and "\uac00" <= text[stop] <= "\ud7a3" and stop - end < 5:
         stop += 1
     if stop < len(text) and text[stop].isalnum():
         return False
-    return text[end:stop] in PARTICLES
+    return text[end:stop] in ENDINGS
+
+
+# Tags of the nouns a solid compound may be split into (데이터센터 -> 데이터 + 센터).
+_NOUN_TAGS = ("NNG", "NNP")
+
+
+@lru_cache(maxsize=4096)
+def compound_parts(word: str) -> tuple[str, ...] | None:
+    """The nouns a solid Hangul compound is made of, or None when Kiwi reads it as one word.
+
+    Kiwi's best reading that is more than one token decides (a label registered as a user word
+    is read whole first, so the reading after it is the one a plain analyser gives); it counts
+    only when every part is a noun of two or more syllables, so that 휴머노이드 or 데이터 are
+    never cut into pieces that are not words.
+    """
+    kiwi = _get_kiwi()
+    with _lock:
+        readings = kiwi.analyze(word, top_n=4)
+    tokens = next((tokens for tokens, _score in readings if len(tokens) > 1), None)
+    if tokens is None or not all(t.tag in _NOUN_TAGS and t.len >= 2 for t in tokens):
+        return None
+    spans = [(t.start, t.start + t.len) for t in tokens]
+    if spans[0][0] != 0 or spans[-1][1] != len(word) or any(a[1] != b[0] for a, b in itertools.pairwise(spans)):
+        return None
+    return tuple(word[a:b] for a, b in spans)
 
 
 @lru_cache(maxsize=65536)

@@ -20,12 +20,12 @@ from index.matcher import Match, Matcher
 
 # Bump when matching rules change: an index whose postings were made by another version is
 # re-matched (in the background, built aside) before it serves the new rules.
-MATCHER_VERSION = 1
+MATCHER_VERSION = 2  # 2: nested matches, punctuation labels, code is not prose, Korean endings
 # The stats key of the whole corpus: passages and documents per (date, lang, source).
 CORPUS = "*corpus*"  # not a valid term id (ids are slugs), so it never collides
 
 GroupKey = tuple[str, str, str]  # (date or "", lang, source or "")
-StoredMatch = tuple[int, int, str, str, str, str]  # start, end, label, rule, lang, label_status
+StoredMatch = tuple[int, int, str, str, str, str, bool]  # start, end, label, rule, lang, label_status, nested
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def match_document(
 
 
 def pack_matches(matches: Iterable[Match]) -> list[StoredMatch]:
-    return [(m.start, m.end, m.label, m.rule, m.lang, m.label_status) for m in matches]
+    return [(m.start, m.end, m.label, m.rule, m.lang, m.label_status, m.nested) for m in matches]
 
 
 def unpack_matches(term_id: str, stored: Iterable[Iterable[object]]) -> tuple[Match, ...]:

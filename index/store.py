@@ -20,7 +20,7 @@ from index.backends.base import Hit, IndexCounts, Snapshot, StoredPassage
 from index.candidates import DERIVED_NAME as CANDIDATES
 from index.corpus import Document
 from index.glossary import Glossary, Term
-from index.matcher import Match
+from index.matcher import Match, leftmost_longest
 from index.postings import PassageFilter, Usage, usage_of
 from index.text import fold, fold_label, highlight_words, is_hangul, search_words, word_key
 from index.vocabulary import Vocabulary, glossary_from_text, vocabulary_for
@@ -150,7 +150,7 @@ class Store:
 
     def _whole_match(self, query: str) -> Match | None:
         """A match that is all of the query, give or take punctuation and Korean particles."""
-        matches = self._vocab.matcher.match(query)
+        matches = leftmost_longest(self._vocab.matcher.match(query))
         if len(matches) != 1:
             return None
         m = matches[0]
@@ -190,14 +190,16 @@ class Store:
             if term_id not in seen:
                 seen[term_id] = Suggestion(self.glossary.by_id[term_id], shown)
         if not seen:  # typed text with a particle or an inflection: fall back to matching
-            for m in vocab.matcher.match(text):
+            for m in leftmost_longest(vocab.matcher.match(text)):
                 seen.setdefault(m.term, Suggestion(self.glossary.by_id[m.term], m.label))
         return list(seen.values())[:limit]
 
     # -- text --------------------------------------------------------------------------------
-    def annotate(self, text: str) -> list[Match]:
-        """Every term occurrence in text someone sent (the one read that runs the matcher)."""
-        return self._vocab.matcher.match(text)
+    def annotate(self, text: str, overlaps: bool = False) -> list[Match]:
+        """Every term occurrence in text someone sent (the one read that runs the matcher):
+        the leftmost-longest view, or with `overlaps` every match, nested ones marked."""
+        found = self._vocab.matcher.match(text)
+        return found if overlaps else leftmost_longest(found)
 
     def search(self, query: str, limit: int = 20) -> SearchResult:
         """Terms whose labels or definitions contain the query, and passages that do."""

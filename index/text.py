@@ -19,8 +19,9 @@ _SPACE_LIKE = (
     "\t\n\r\x0b\x0c\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
     "\u2028\u2029\u202f\u205f\u3000"
 )
-# Hyphens, dashes and the underscore join words in labels the same way a space does.
-_HYPHEN_LIKE = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212_"
+# Hyphens and dashes join words in labels the same way a space does. The underscore does not:
+# it joins the words of an identifier (get_digital_twins), which is code, not prose.
+_HYPHEN_LIKE = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _APOSTROPHE_LIKE = "\u2019\u2018\u02bc\u00b4`\uff07"
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
 

@@ -62,7 +62,9 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "lang": p.lang,
         "passage": p.id,
         "text": p.text,
-        "matches": [{"start": m.start, "end": m.end, "label": m.label, "rule": m.rule} for m in hit.matches],
+        "matches": [
+            {"start": m.start, "end": m.end, "label": m.label, "rule": m.rule, "nested": m.nested} for m in hit.matches
+        ],
     }
 
 

@@ -76,7 +76,7 @@ def test_term_passages(client: Any, spec: dict[str, Any]) -> None:
     assert body["term"] == "digital-twin" and body["total"] == 3 and body["next"] is None
     first = body["passages"][0]
     assert (first["doc"], first["passage"], first["date"], first["title"]) == ("gamma", "gamma:1", "2025-03-05", "감마")
-    assert first["matches"] == [{"start": 0, "end": 6, "label": "디지털 트윈", "rule": "exact"}]
+    assert first["matches"] == [{"start": 0, "end": 6, "label": "디지털 트윈", "rule": "exact", "nested": False}]
     alpha = body["passages"][1]
     assert [alpha["text"][m["start"] : m["end"]] for m in alpha["matches"]] == ["digital twin", "digital twins"]
     page = client.get("/api/terms/digital-twin/passages?limit=1&offset=1").get_json()
@@ -159,9 +159,10 @@ def test_annotate_json_and_text(client: Any, spec: dict[str, Any]) -> None:
     r = client.post("/api/annotate", json={"text": "Two AI factories and a GPU's fan.", "lang": "en"})
     conforms(spec, "/api/annotate", "post", r)
     assert r.get_json()["matches"] == [
-        {"term": "ai-factory", "start": 4, "end": 16, "label": "AI factory", "rule": "inflection"},
-        {"term": "gpu", "start": 23, "end": 28, "label": "GPU", "rule": "inflection"},
+        {"term": "ai-factory", "start": 4, "end": 16, "label": "AI factory", "rule": "inflection", "nested": False},
+        {"term": "gpu", "start": 23, "end": 28, "label": "GPU", "rule": "inflection", "nested": False},
     ]
+    error_shape(client.post("/api/annotate?overlaps=some", json={"text": "x"}), 400, "bad_arguments")
     r = client.post("/api/annotate", data="디지털 트윈을".encode(), content_type="text/plain; charset=utf-8")
     assert r.get_json()["matches"][0]["term"] == "digital-twin"
     error_shape(client.post("/api/annotate", data="x", content_type="application/xml"), 415)

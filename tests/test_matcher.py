@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from index.glossary import parse_terms
+from index.matcher import leftmost_longest
 from index.vocabulary import matcher_for
 
 GLOSSARY = parse_terms(
@@ -120,9 +121,13 @@ def test_span_points_into_original_text_when_folding_moves_characters() -> None:
     assert spans == [("digital\u00a0\u00a0twin", "digital-twin"), ("digital twin", "digital-twin")]
 
 
-def test_longest_match_wins_and_matches_do_not_overlap() -> None:
+def test_overlapping_terms_are_all_found_and_leftmost_longest_keeps_the_first() -> None:
     matches = MATCHER.match("sovereign AI factory")
-    assert [(m.term, m.start, m.end) for m in matches] == [("sovereign-ai", 0, 12)]
+    assert [(m.term, m.start, m.end, m.nested) for m in matches] == [
+        ("sovereign-ai", 0, 12, False),
+        ("ai-factory", 10, 20, False),  # overlapping, not inside: not nested
+    ]
+    assert [(m.term, m.start, m.end) for m in leftmost_longest(matches)] == [("sovereign-ai", 0, 12)]
 
 
 def test_every_match_has_label_and_rule() -> None:

@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.matcher import Matcher, label_forms
+from index.matcher import Matcher, label_forms, leftmost_longest
 from index.text import _fold_slowly, fold, fold_label
 from index.vocabulary import load_glossary, matcher_for
 from tests.support import ROOT
@@ -51,12 +51,19 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 
 
 def check_spans(text: str) -> None:
-    previous_end = 0
-    for m in MATCHER.match(text):
-        assert 0 <= previous_end <= m.start < m.end <= len(text)
-        previous_end = m.end
+    found = MATCHER.match(text)
+    assert [m.start for m in found] == sorted(m.start for m in found)  # text order
+    for m in found:
+        assert 0 <= m.start < m.end <= len(text)
         surface = fold_label(text[m.start : m.end]).replace(" ", "")
         assert surface in FORMS[m.term], (text, m)
+        inside = [o for o in found if o.start <= m.start and m.end <= o.end and o.end - o.start > m.end - m.start]
+        assert m.nested == bool(inside), (text, m)  # nested: inside a longer match
+        assert all(o.term != m.term for o in inside), (text, m)  # never inside its own term's match
+    previous_end = 0
+    for m in leftmost_longest(found):  # the view annotate shows: no overlaps
+        assert previous_end <= m.start
+        previous_end = m.end
 
 
 @SETTINGS

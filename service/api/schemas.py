@@ -64,6 +64,9 @@ class MatchOut(Schema):
     end = fields.Integer(required=True)
     label = fields.String(required=True)
     rule = fields.String(required=True, metadata={"enum": list(RULES)})
+    nested = fields.Boolean(
+        required=True, metadata={"description": "inside a longer match of another term (GPU in GPU cluster)"}
+    )
 
 
 class TermMatchOut(MatchOut):

@@ -33,6 +33,14 @@ class SearchArgs(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
+class AnnotateArgs(Schema):
+    overlaps = fields.String(
+        load_default="none",
+        validate=validate.OneOf(["none", "all"]),
+        metadata={"description": "none: leftmost-longest, no overlaps; all: nested and overlapping matches too"},
+    )
+
+
 class AnnotateIn(Schema):
     text = fields.String(required=True)
     lang = fields.String(validate=LANG)
@@ -134,12 +142,17 @@ def search(args: dict[str, Any]) -> Any:
     bp,
     "/annotate",
     "POST",
+    args=AnnotateArgs,
     body={"application/json": AnnotateIn, "text/plain": None},
     responses={200: AnnotateOut},
     errors=[Error.BAD_TEXT],
 )
-def annotate() -> Any:
-    """Find every term occurrence in a text (JSON {"text"} or text/plain)."""
+def annotate(args: dict[str, Any]) -> Any:
+    """Find every term occurrence in a text (JSON {"text"} or text/plain).
+
+    By default the leftmost-longest view (no overlaps); `overlaps=all` adds every nested and
+    overlapping match, each saying whether it is nested inside a longer one.
+    """
     if request.mimetype == "text/plain":
         raw = request.get_data()
         try:
@@ -148,5 +161,5 @@ def annotate() -> Any:
             raise ApiError(Error.BAD_TEXT, "the body is not text in the declared charset (UTF-8 by default)") from None
     else:
         text = parse_json_body(AnnotateIn)["text"]
-    matches = current_store().annotate(text)
+    matches = current_store().annotate(text, overlaps=args["overlaps"] == "all")
     return {"matches": [m.as_dict() for m in matches]}
