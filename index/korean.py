@@ -142,14 +142,17 @@ _NOUN_TAGS = ("NNG", "NNP")
 def compound_parts(word: str) -> tuple[str, ...] | None:
     """The nouns a solid Hangul compound is made of, or None when Kiwi reads it as one word.
 
-    Kiwi's best reading that is more than one token decides (a label registered as a user word
-    is read whole first, so the reading after it is the one a plain analyser gives); it counts
-    only when every part is a noun of two or more syllables, so that 휴머노이드 or 데이터 are
-    never cut into pieces that are not words.
+    Kiwi's best reading that is more than one token decides, read as a plain analyser would:
+    the glossary's labels, which this process has made user words, are blocked for the call, so
+    that every process (writer, workers, CLI) splits a label the same way. It counts only when
+    every part is a noun of two or more syllables, so that 휴머노이드 or 데이터 are never cut.
     """
+    from kiwipiepy import MorphemeSet
+
     kiwi = _get_kiwi()
     with _lock:
-        readings = kiwi.analyze(word, top_n=4)
+        blocked = MorphemeSet(kiwi, [(w, "NNP") for w in sorted(_kiwi_words)])
+        readings = kiwi.analyze(word, top_n=4, blocklist=blocked)
     tokens = next((tokens for tokens, _score in readings if len(tokens) > 1), None)
     if tokens is None or not all(t.tag in _NOUN_TAGS and t.len >= 2 for t in tokens):
         return None

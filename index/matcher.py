@@ -43,7 +43,7 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 _KIWI_WINDOW = 24
 # In the "word text" every character that is not a word character is a space, one for one,
 # so that a key written " gpu" can only hit at the start of a word.
-_NON_WORD = re.compile(r"[^\w]")
+_NON_WORD = re.compile(r"[^\w ]")  # spaces are spaces already: fewer substitutions
 _ASCII_WORD_TEXT = bytes(b if (chr(b).isalnum() or b == ord("_")) else ord(" ") for b in range(128)) + bytes(
     range(128, 256)
 )
@@ -53,6 +53,7 @@ _TOKEN_BREAKS = frozenset(" \t\n\r()[]{}<>,;!?\"'“”‘’«»")
 _TRAIN_CASE = re.compile(r"^[A-Z][a-z0-9]+(?:-[A-Z][a-z0-9]+)+$")
 _ABBREVIATION = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]?$")  # e.g, i.e., U.S.
 _INLINE_CODE = re.compile(r"`[^`\n]+`")
+_HANGUL_RUN = re.compile("[\uac00-\ud7a3]{0,6}")
 
 
 class Match(NamedTuple):
@@ -90,14 +91,26 @@ class _Form:
     inflected: bool
 
 
+# What a match copies from its form: (term, label text, label lower-cased, lang, status, inflected).
+_FormInfo = tuple[str, str, str, str, str, bool]
+
+
 class _Entry(NamedTuple):
+    """An automaton value; unpacked once per hit, so it is a plain tuple in field order."""
+
     length: int  # of the key in the scanned text
     forms: tuple[_Form, ...]
     cased: bool  # some form is case-sensitive
-    word_start: bool  # the key begins with the sentinel space: the hit starts a word
+    word_start: int  # 1 when the key begins with the sentinel space: the hit starts a word
     ends_hangul: bool
     punct: str  # the label's own leading/trailing punctuation (punctuation keys only)
     apostrophe: str  # the folded form, when it has an apostrophe the word text turned into a space
+    first: _FormInfo  # of forms[0], the form a case-insensitive hit uses
+
+
+def _info(form: _Form) -> _FormInfo:
+    label = form.label
+    return (form.term, label.text, label.text.lower(), label.lang, label.status, form.inflected)
 
 
 def _atoms(word: str) -> list[str]:
@@ -195,16 +208,18 @@ class Matcher:
             forms.sort(key=lambda f: f.inflected)  # a label as written beats another's inflection
             cased = any(f.label.case_sensitive for f in forms)
             ends_hangul = is_hangul(folded[-1])
+            first = _info(forms[0])
             if word_keys:
                 # "moore's law" is scanned as "moore s law"; the hit is then checked for the apostrophe.
                 key, apostrophe = _word_text(folded), folded if "'" in folded else ""
-                start = not is_hangul(key[0])
+                start = 0 if is_hangul(key[0]) else 1
                 if start:
                     key = " " + key  # a hit must start a word: the scanned text begins with a space
-                automaton.add_word(key, _Entry(len(key), tuple(forms), cased, start, ends_hangul, "", apostrophe))
+                entry = _Entry(len(key), tuple(forms), cased, start, ends_hangul, "", apostrophe, first)
+                automaton.add_word(key, tuple(entry))
             else:
-                entry = _Entry(len(folded), tuple(forms), cased, False, ends_hangul, _edge_punct(folded), "")
-                automaton.add_word(folded, entry)
+                entry = _Entry(len(folded), tuple(forms), cased, 0, ends_hangul, _edge_punct(folded), "", first)
+                automaton.add_word(folded, tuple(entry))
         automaton.make_automaton()
         return automaton
 
@@ -215,63 +230,112 @@ class Matcher:
             return []
         folded = fold(text)
         ft = folded.text
-        moved = folded.starts is not None or bool(folded.breaks)
         code = [m.span() for m in _INLINE_CODE.finditer(text)] if "`" in text else None
         hits: list[Match] = []
+        overlapping = False
         if self._words is not None:
-            wt = _word_text(ft)
-            self._scan(self._words, " " + wt, 1, ft, text, folded, moved, code, hits)
+            overlapping = self._scan_words(" " + _word_text(ft) + " ", ft, text, folded, code, hits)
         if self._puncts is not None:
-            self._scan(self._puncts, ft, 0, ft, text, folded, moved, code, hits)
-        return _resolve(hits)
+            before = len(hits)
+            self._scan_puncts(ft, text, folded, code, hits)
+            overlapping = overlapping or (len(hits) > before and before > 0)
+        # Most passages have no overlapping hits: they are already in text order, none nested.
+        return _resolve(hits) if overlapping else hits
 
-    def _scan(
-        self,
-        automaton: ahocorasick.Automaton,
-        scanned: str,
-        offset: int,
-        ft: str,
-        text: str,
-        folded: Folded,
-        moved: bool,
-        code: list[tuple[int, int]] | None,
-        hits: list[Match],
-    ) -> None:
-        size = len(ft)
+    def _scan_words(
+        self, scanned: str, ft: str, text: str, folded: Folded, code: list[tuple[int, int]] | None, hits: list[Match]
+    ) -> bool:
+        """The hot loop: keys over the word text (" " + word text + " "); returns whether any
+        two hits overlap. Index i of `scanned` is index i - 1 of the folded text."""
+        assert self._words is not None
+        moved = folded.starts is not None or bool(folded.breaks)
         original_span = folded.original_span
-        for last, entry in automaton.iter(scanned):
-            start = last - entry.length + 1 - offset + (1 if entry.word_start else 0)
-            end = last + 1 - offset
-            if end < size:
-                after = ft[end]
-                if after.isalnum() or after == "_":
-                    # The common rejection inline: the hit runs on into a longer Latin word.
-                    if not (entry.ends_hangul or "\uac00" <= after <= "\ud7a3"):
+        padded = " " + text + " "  # padded[i] is text[i - 1]: no bounds checks per hit
+        code_marks = _CODE_MARKS
+        append = hits.append
+        new = tuple.__new__
+        endings = korean.ENDINGS
+        hangul_run = _HANGUL_RUN.match
+        overlapping = False
+        prev_start = prev_end = -1
+        for last, (length, forms, cased, word_start, ends_hangul, _, apostrophe, first) in self._words.iter(scanned):
+            end = last  # exclusive, in the folded text
+            start = last - length + word_start
+            after = scanned[last + 1]
+            if after != " ":  # glued to a word character
+                if "\uac00" <= after <= "\ud7a3":
+                    # A particle or an ending that ends the word (디지털 트윈을): the common Korean case.
+                    stop = hangul_run(ft, end).end()  # type: ignore[union-attr]  # {0,6} always matches
+                    ends_word = stop - end <= 5 and scanned[stop + 1] == " " and ft[end:stop] in endings
+                    if not ends_word and not self._korean_edges(ft, start, end, check_start=False):
                         continue
-                    if not self._korean_edges(ft, start, end, check_start=False):
-                        continue
-            if not entry.word_start and not self._edges_ok(ft, start, end, entry):
+                elif not ends_hangul:
+                    continue  # the hit runs on into a longer Latin word: the common rejection
+                elif not self._korean_edges(ft, start, end, check_start=False):
+                    continue
+            glued_left = not word_start and start and scanned[start] != " "
+            if glued_left and not self._korean_edges(ft, start, end, check_start=True):
                 continue
-            if entry.apostrophe and ft[start:end] != entry.apostrophe:
+            if apostrophe and ft[start:end] != apostrophe:
                 continue
-            o_start, o_end = original_span(start, end) if moved else (start, end)
-            before = text[o_start - 1] if o_start else " "
-            after_o = text[o_end] if o_end < len(text) else " "
-            if (before in _CODE_MARKS or after_o in _CODE_MARKS) and _inside_code(text, o_start, o_end):
+            if moved:
+                o_start, o_end = original_span(start, end)
+            else:
+                o_start, o_end = start, end
+            if (padded[o_start] in code_marks or padded[o_end + 1] in code_marks) and _inside_code(
+                text, o_start, o_end
+            ):
                 continue
             surface = text[o_start:o_end]
             if code is not None and _in_inline_code(code, o_start, o_end, surface):
                 continue
-            if entry.cased:
-                form = next(
-                    (f for f in entry.forms if not f.label.case_sensitive or _alnum(surface) == _alnum(f.text)), None
-                )
-                if form is None:
+            if cased:
+                chosen = _cased_form(forms, surface)
+                if chosen is None:
                     continue
+                first = chosen
+            term, label_text, label_lower, lang, status, inflected = first
+            if inflected:
+                rule = "inflection"
+            elif surface == label_text:
+                rule = "exact"
+            elif surface.lower() == label_lower:
+                rule = "case"
             else:
-                form = entry.forms[0]
-            label = form.label
-            hits.append(Match(form.term, o_start, o_end, label.text, _rule(surface, form), label.lang, label.status))
+                rule = "variant"
+            if o_start < prev_end or o_start < prev_start:
+                overlapping = True
+            prev_start, prev_end = o_start, o_end
+            append(new(Match, (term, o_start, o_end, label_text, rule, lang, status, False)))
+        return overlapping
+
+    def _scan_puncts(
+        self, ft: str, text: str, folded: Folded, code: list[tuple[int, int]] | None, hits: list[Match]
+    ) -> None:
+        """Labels whose punctuation matters, over the folded text (rare: no hot path)."""
+        assert self._puncts is not None
+        moved = folded.starts is not None or bool(folded.breaks)
+        for last, values in self._puncts.iter(ft):
+            entry = _Entry(*values)
+            start, end = last - entry.length + 1, last + 1
+            if end < len(ft) and _is_word_char(ft[end]):
+                if not (entry.ends_hangul or is_hangul(ft[end])):
+                    continue
+                if not self._korean_edges(ft, start, end, check_start=False):
+                    continue
+            if not self._edges_ok(ft, start, end, entry):
+                continue
+            o_start, o_end = folded.original_span(start, end) if moved else (start, end)
+            if _inside_code(text, o_start, o_end):
+                continue
+            surface = text[o_start:o_end]
+            if code is not None and _in_inline_code(code, o_start, o_end, surface):
+                continue
+            first = _cased_form(entry.forms, surface) if entry.cased else entry.first
+            if first is None:
+                continue
+            term, label_text, _, lang, status, inflected = first
+            hits.append(Match(term, o_start, o_end, label_text, _rule(surface, first), lang, status))
 
     def _edges_ok(self, ft: str, start: int, end: int, entry: _Entry) -> bool:
         """Edges of a hit that may not start a word by construction (Hangul, punctuation)."""
@@ -312,12 +376,21 @@ def _alnum(text: str) -> str:
     return _NOT_ALNUM.sub("", text)
 
 
-def _rule(surface: str, form: _Form) -> str:
-    if form.inflected:
+def _cased_form(forms: tuple[_Form, ...], surface: str) -> _FormInfo | None:
+    """The first form the surface may be: a case-sensitive one only when written in its case."""
+    for f in forms:
+        if not f.label.case_sensitive or _alnum(surface) == _alnum(f.text):
+            return _info(f)
+    return None
+
+
+def _rule(surface: str, info: _FormInfo) -> str:
+    _, label_text, label_lower, _, _, inflected = info
+    if inflected:
         return "inflection"
-    if surface == form.label.text:
+    if surface == label_text:
         return "exact"
-    if surface.lower() == form.label.text.lower():
+    if surface.lower() == label_lower:
         return "case"
     return "variant"
 
@@ -367,10 +440,10 @@ def _in_inline_code(spans: list[tuple[int, int]], start: int, end: int, surface:
 def _resolve(hits: list[Match]) -> list[Match]:
     """Text order, longer first; a hit inside a longer hit of the same term is dropped (the
     longer label says it), one inside another term's hit is kept and marked nested."""
-    hits.sort(key=lambda m: (m.start, -(m.end - m.start), _RULE_RANK[m.rule]))
+    hits.sort(key=_text_order)
     out: list[Match] = []
     reach = -1
-    outer: list[Match] = []  # the hits that still reach past the current start
+    outer: list[Match] = []  # earlier hits that may contain the next ones
     for hit in hits:
         if hit.end <= reach:
             if any(o.term == hit.term and o.end >= hit.end for o in outer):
@@ -378,16 +451,23 @@ def _resolve(hits: list[Match]) -> list[Match]:
             out.append(hit._replace(nested=True))
             continue
         out.append(hit)
-        outer = [o for o in outer if o.end > hit.start] + [hit]
+        if outer and outer[-1].end <= hit.start:
+            outer = [hit]
+        else:
+            outer.append(hit)
         reach = hit.end
     return out
+
+
+def _text_order(m: Match) -> tuple[int, int, int]:
+    return (m.start, -m.end, _RULE_RANK[m.rule])
 
 
 def leftmost_longest(matches: Iterable[Match]) -> list[Match]:
     """The non-overlapping view: from the left, the longest match at each point."""
     chosen: list[Match] = []
     reach = -1
-    for m in sorted(matches, key=lambda m: (m.start, -(m.end - m.start), _RULE_RANK[m.rule])):
+    for m in sorted(matches, key=_text_order):
         if m.start >= reach:
             chosen.append(m)
             reach = m.end

@@ -20,6 +20,7 @@ from index.corpus import Skipped, count_corpus_files, read_corpus
 from index.errors import GlossaryInvalid, GlossaryServiceError
 from index.glossary import Glossary
 from index.library import Library
+from index.matcher import leftmost_longest
 from index.store import Store
 from index.vocabulary import glossary_from_text, load_glossary, matcher_for
 from service.config import settings
@@ -214,9 +215,22 @@ def lookup(label: str, glossary_path: str, index_dir: str, database_url: str | N
 @INDEX
 @DATABASE
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
+@click.option(
+    "--overlaps",
+    type=click.Choice(["none", "all"]),
+    default="none",
+    show_default=True,
+    help="all: nested and overlapping matches too (marked nested).",
+)
 @click.pass_context
 def annotate(
-    ctx: click.Context, file: Any, glossary_path: str, index_dir: str, database_url: str | None, as_json: bool
+    ctx: click.Context,
+    file: Any,
+    glossary_path: str,
+    index_dir: str,
+    database_url: str | None,
+    as_json: bool,
+    overlaps: str,
 ) -> None:
     """Every term occurrence in FILE (or - for standard input), with spans. Uses the glossary the
     service serves (the index's), or the file given with --glossary (or when there is no index)."""
@@ -231,11 +245,14 @@ def annotate(
     else:
         glossary = _store(index_dir, database_url, glossary_path).glossary
     matches = matcher_for(glossary).match(text)
+    if overlaps == "none":
+        matches = leftmost_longest(matches)
     if as_json:
         click.echo(json.dumps({"matches": [m.as_dict() for m in matches]}, ensure_ascii=False))
         return
     for m in matches:
-        click.echo(f"{m.start}\t{m.end}\t{m.term}\t{m.rule}\t{text[m.start : m.end]}")
+        nested = "\tnested" if m.nested else ""
+        click.echo(f"{m.start}\t{m.end}\t{m.term}\t{m.rule}\t{text[m.start : m.end]}{nested}")
 
 
 @main.command()

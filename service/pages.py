@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 from index.corpus import validate_document_id
 from index.errors import DocumentError
+from index.matcher import leftmost_longest
 from index.tracking import PeriodCount
 from service.render import term_detail
 from service.state import current_store
@@ -132,14 +133,21 @@ def document_page(doc_id: str) -> Any:
         return not_found(f"There is no document “{doc_id}”.", None)
     doc, passages = found
     glossary = store.glossary
+
+    def shown(term_id: str) -> str:
+        term = glossary.get(term_id)
+        return term.preferred if term else term_id
+
     rendered = []
     for passage, matches in passages:
-        spans = []
-        for m in matches:
-            term = glossary.get(m.term)
-            spans.append(
-                (m.start, m.end, url_for("pages.term_page", term_id=m.term), term.preferred if term else m.term)
-            )
+        # One mark per leftmost-longest match; the terms nested in it or overlapping it are
+        # named in its title ("GPU cluster · also: GPU") rather than marked again.
+        spans: list[tuple[int, int, str | None, str | None]] = []
+        top = leftmost_longest(matches)
+        for m in top:
+            also = [o.term for o in matches if o not in top and o.start < m.end and m.start < o.end]
+            title = shown(m.term) + (" · also: " + ", ".join(dict.fromkeys(map(shown, also))) if also else "")
+            spans.append((m.start, m.end, url_for("pages.term_page", term_id=m.term), title))
         rendered.append((passage, highlight(passage.text, spans)))
     terms_used = sorted({m.term for _, ms in passages for m in ms})
     return render_template(

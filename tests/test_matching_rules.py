@@ -4,11 +4,16 @@ Sentences of our own, written the way news and technical documentation write the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner
 
 from index.glossary import parse_terms
 from index.matcher import leftmost_longest
 from index.vocabulary import matcher_for
+from service import create_app
+from service.cli import main
 
 GLOSSARY = parse_terms(
     """terms:
@@ -178,3 +183,49 @@ def test_a_one_syllable_label_as_a_word_still_matches() -> None:
 )
 def test_korean_compounds_match_spaced_and_solid(text: str, term: str) -> None:
     assert term in terms(text)
+
+
+# -- through the CLI, the API and the page ------------------------------------------------------
+def test_the_rules_hold_through_the_cli_the_api_and_the_page(tmp_path: Path) -> None:
+    glossary = tmp_path / "glossary.yaml"
+    glossary.write_text(GLOSSARY.text)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "news.md").write_text(
+        "---\ntitle: News\ndate: 2026-01-05\n---\n"
+        "The GPU cluster in Sejong opened; get_gpu_count() and `gpu_util` report it.\n\n"
+        "이 차는 고속도로에서 자율 주행합니다. 새 데이터 센터를 짓는다.\n"
+    )
+    common = ["--glossary", str(glossary), "--index", str(tmp_path / "ix")]
+    result = CliRunner().invoke(main, ["build", *common, "--corpus", str(corpus), "--quiet"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["annotate", "-", "--overlaps", "all", *common], input="A GPU cluster.")
+    assert result.output.splitlines() == ["2\t13\tgpu-cluster\texact\tGPU cluster", "2\t5\tgpu\texact\tGPU\tnested"]
+    result = CliRunner().invoke(main, ["lookup", "데이터 센터", *common])
+    assert result.exit_code == 0 and "data-centre" in result.output, result.output
+
+    app = create_app(
+        {
+            "GLOSSARY_PATH": str(glossary),
+            "CORPUS_DIR": str(corpus),
+            "INDEX_DIR": str(tmp_path / "ix"),
+            "GLOSSARY_POLL_SECONDS": 0.0,
+            "BACKGROUND_WRITER_SECONDS": 0.0,
+            "CHECK_RESPONSES": True,
+        }
+    )
+    client = app.test_client()
+    gpu = client.get("/api/terms/gpu/passages").get_json()
+    assert gpu["total"] == 1  # the nested use counts; the code-like ones do not
+    assert [(m["label"], m["nested"]) for m in gpu["passages"][0]["matches"]] == [("GPU", True)]
+    assert client.get("/api/terms/gpu").get_json()["usage"]["passages"] == 1
+    assert client.get("/api/terms/autonomous-driving/passages").get_json()["total"] == 1
+    assert client.get("/api/terms/data-centre/passages").get_json()["total"] == 1
+    text = {"text": "A GPU cluster."}
+    plain = client.post("/api/annotate", json=text).get_json()["matches"]
+    assert [m["term"] for m in plain] == ["gpu-cluster"]
+    every = client.post("/api/annotate?overlaps=all", json=text).get_json()["matches"]
+    assert [(m["term"], m["nested"]) for m in every] == [("gpu-cluster", False), ("gpu", True)]
+    page = client.get("/documents/news").get_data(as_text=True)
+    assert 'title="GPU cluster · also: GPU"' in page and page.count("<mark>") == 3
+    app.extensions["glossary"].index.close()
