@@ -32,7 +32,7 @@ from index.store import Store  # noqa: E402
 from index.tracking import cooccurring, trend  # noqa: E402
 from index.vocabulary import load_glossary, matcher_for  # noqa: E402
 from index.writer import BackgroundWriter  # noqa: E402
-from tests.support.synth import FUTURE_ALIAS, generate, load_truth  # noqa: E402
+from tests.support.synth import FUTURE_ALIAS, SYNTH_VERSION, bench_glossary, generate, load_truth  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -217,7 +217,7 @@ def measure_edit(ix: Path, glossary_path: Path) -> float:
 
 
 def run_size(size: int, glossary_path: Path) -> dict[str, object]:
-    corpus = OUT / f"corpus-{size}"
+    corpus = OUT / f"corpus-{size}-v{SYNTH_VERSION}"
     if not corpus.is_dir():
         generate(load_glossary(glossary_path), size, corpus)
     truth = {(pid, term) for pid, terms in load_truth(corpus).items() for term in terms}
@@ -267,13 +267,13 @@ def print_table(rows: list[dict[str, object]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="core benchmark")
     parser.add_argument("--sizes", default="10000,50000,200000")
-    parser.add_argument("--glossary", type=Path, default=ROOT / "glossary.yaml")
+    parser.add_argument("--glossary", type=Path, default=None)
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         print(f"measuring {size:,} passages ...", file=sys.stderr, flush=True)
-        rows.append(run_size(size, args.glossary))
+        rows.append(run_size(size, args.glossary or bench_glossary(ROOT, OUT / "glossary-bench.yaml")))
     print_table(rows)
     print("\n| passages | trend (month) p50 / p99 ms | co-occurrence p50 / p99 ms |\n|---|---|---|")
     for r in rows:

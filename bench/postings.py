@@ -46,11 +46,11 @@ from index.backends.whoosh import WhooshIndex  # noqa: E402
 from index.store import Store  # noqa: E402
 from index.vocabulary import load_glossary, parse_glossary  # noqa: E402
 from tests.support import PostgresServer, free_port  # noqa: E402
-from tests.support.synth import FUTURE_ALIAS, generate, load_truth  # noqa: E402
+from tests.support.synth import FUTURE_ALIAS, SYNTH_VERSION, bench_glossary, generate, load_truth  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
-GLOSSARY = ROOT / "glossary.yaml"
+GLOSSARY = bench_glossary(ROOT, OUT / "glossary-bench.yaml")  # the project's plus rule-exercising terms
 TOKEN = "bench-token"
 
 
@@ -229,7 +229,7 @@ def serve_and_measure(env: dict[str, str], terms: list[str], seconds: int, insta
 def run_size(
     size: int, backends: list[str], naive_max: int, rematch_max: int, seconds: int, pg: PostgresServer | None
 ) -> dict[str, Any]:
-    corpus = OUT / f"corpus-{size}"
+    corpus = OUT / f"corpus-{size}-v{SYNTH_VERSION}"
     if not corpus.is_dir():
         generate(load_glossary(GLOSSARY), size, corpus)
     truth = {(pid, term) for pid, terms in load_truth(corpus).items() for term in terms}
