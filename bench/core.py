@@ -27,11 +27,9 @@ from index import korean  # noqa: E402
 from index.backends.whoosh import WhooshIndex  # noqa: E402
 from index.corpus import read_corpus  # noqa: E402
 from index.glossary import Term  # noqa: E402
-from index.live import LiveGlossary  # noqa: E402
 from index.store import Store  # noqa: E402
 from index.tracking import cooccurring, trend  # noqa: E402
 from index.vocabulary import load_glossary, matcher_for  # noqa: E402
-from index.writer import BackgroundWriter  # noqa: E402
 from tests.support.synth import FUTURE_ALIAS, SYNTH_VERSION, bench_glossary, generate, load_truth  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +37,8 @@ OUT = ROOT / "bench" / "out"
 
 
 # -- builds, each in its own process so that peak memory is its own ------------------------
-def build_ours(corpus: Path, target: Path) -> None:
-    WhooshIndex(target).replace_all(read_corpus(corpus), load_glossary(ROOT / "glossary.yaml"), procs=2)
+def build_ours(corpus: Path, target: Path, glossary: Path) -> None:
+    WhooshIndex(target).replace_all(read_corpus(corpus), load_glossary(glossary), procs=2)
 
 
 def naive_schema():  # type: ignore[no-untyped-def]
@@ -50,7 +48,7 @@ def naive_schema():  # type: ignore[no-untyped-def]
     return Schema(pid=ID(stored=True, unique=True), text=TEXT(stored=True, analyzer=StandardAnalyzer()))
 
 
-def build_naive(corpus: Path, target: Path) -> None:
+def build_naive(corpus: Path, target: Path, glossary: Path) -> None:
     import whoosh.index
 
     target.mkdir(parents=True, exist_ok=True)
@@ -62,7 +60,7 @@ def build_naive(corpus: Path, target: Path) -> None:
     writer.commit()
 
 
-def timed_build(kind: str, corpus: Path, target: Path) -> dict[str, float]:
+def timed_build(kind: str, corpus: Path, target: Path, glossary: Path) -> dict[str, float]:
     """Run a build in a child process; wall time and peak RSS (MB) of it and its workers.
 
     Peak RSS of the process itself is VmHWM: ru_maxrss would carry over the benchmark's own
@@ -70,7 +68,7 @@ def timed_build(kind: str, corpus: Path, target: Path) -> dict[str, float]:
     """
     code = (
         f"import sys, time, resource, json; sys.path.insert(0, {str(ROOT)!r}); from bench.core import build_{kind}; "
-        f"from pathlib import Path; t=time.perf_counter(); build_{kind}(Path({str(corpus)!r}), Path({str(target)!r})); "
+        f"from pathlib import Path; t=time.perf_counter(); build_{kind}(Path({str(corpus)!r}), Path({str(target)!r}), Path({str(glossary)!r})); "
         "s=time.perf_counter()-t; hwm=[l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]; "
         "print(json.dumps({'seconds': s, 'self_mb': int(hwm.split()[1])/1024, "
         "'children_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024}))"
@@ -207,8 +205,7 @@ def measure_edit(ix: Path, glossary_path: Path) -> float:
     text = work.read_text().replace("    aliases: [AI sovereignty]", f"    aliases: [AI sovereignty, {FUTURE_ALIAS}]")
     t = time.perf_counter()
     work.write_text(text)
-    writer = BackgroundWriter(index, LiveGlossary(work, poll_seconds=0))
-    writer.run_once()
+    index.rematch(load_glossary(work))  # what the background writer does with a saved edit
     with index.snapshot() as snap:
         total, _ = Store(snap).term_passages(Store(snap).term("sovereign-ai"), limit=20)
     elapsed = time.perf_counter() - t
@@ -224,8 +221,8 @@ def run_size(size: int, glossary_path: Path) -> dict[str, object]:
     megabytes = sum(f.stat().st_size for f in corpus.glob("*.md")) / 1e6
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
-        ours_build = timed_build("ours", corpus, work / "ours")
-        naive_build = timed_build("naive", corpus, work / "naive")
+        ours_build = timed_build("ours", corpus, work / "ours", glossary_path)
+        naive_build = timed_build("naive", corpus, work / "naive", glossary_path)
         ours = measure_ours(work / "ours", glossary_path, truth)
         naive = measure_naive(work / "naive", glossary_path, truth)
         annotate = measure_annotate(corpus, glossary_path)

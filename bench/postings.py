@@ -179,7 +179,7 @@ def build_pg(url: str, corpus: Path) -> dict[str, float]:
     code = (
         f"import sys, time, json, resource; sys.path.insert(0, {str(ROOT)!r}); "
         "from index.backends.postgres import PostgresIndex; from index.corpus import read_corpus; "
-        "from index.glossary import load_glossary; "
+        "from index.vocabulary import load_glossary; "
         f"ix = PostgresIndex({url!r}); t = time.perf_counter(); "
         f"ix.replace_all(read_corpus({str(corpus)!r}), load_glossary({str(GLOSSARY)!r})); s = time.perf_counter() - t; "
         "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]; "
@@ -240,14 +240,14 @@ def run_size(
     try:
         if size <= naive_max:
             print(f"  naive build {size:,}", file=sys.stderr, flush=True)
-            row["naive_build"] = timed_build("naive", corpus, work / "naive")
+            row["naive_build"] = timed_build("naive", corpus, work / "naive", GLOSSARY)
             shutil.rmtree(work / "naive", ignore_errors=True)
         for backend in backends:
             print(f"  {backend} {size:,}", file=sys.stderr, flush=True)
             glossary = work / "glossary.yaml"
             shutil.copy(GLOSSARY, glossary)
             if backend == "whoosh":
-                build = timed_build("ours", corpus, work / "ix")
+                build = timed_build("ours", corpus, work / "ix", GLOSSARY)
                 env = {"GLOSSARY_SERVICE_INDEX_DIR": str(work / "ix")}
                 index: PassageIndex = WhooshIndex(work / "ix")
                 instances = 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from index.backends import Hit
+from index.backends import Hit, StoredPassage
 from index.corpus import Document, split_front_matter
 from index.glossary import Term
 from index.store import Store
@@ -52,16 +52,15 @@ def term_detail(store: Store, term: Term) -> dict[str, Any]:
     }
 
 
+def passage_json(p: StoredPassage) -> dict[str, Any]:
+    """A passage and the document it is in (the PassageBase shape)."""
+    return {"doc": p.doc, "title": p.title, "date": p.date, "lang": p.lang, "passage": p.id, "text": p.text}
+
+
 def hit_json(hit: Hit) -> dict[str, Any]:
     """A passage with the matches of one term in it."""
-    p = hit.passage
     return {
-        "doc": p.doc,
-        "title": p.title,
-        "date": p.date,
-        "lang": p.lang,
-        "passage": p.id,
-        "text": p.text,
+        **passage_json(hit.passage),
         "matches": [
             {"start": m.start, "end": m.end, "label": m.label, "rule": m.rule, "nested": m.nested} for m in hit.matches
         ],

@@ -194,7 +194,8 @@ def test_the_rules_hold_through_the_cli_the_api_and_the_page(tmp_path: Path) -> 
     (corpus / "news.md").write_text(
         "---\ntitle: News\ndate: 2026-01-05\n---\n"
         "The GPU cluster in Sejong opened; get_gpu_count() and `gpu_util` report it.\n\n"
-        "이 차는 고속도로에서 자율 주행합니다. 새 데이터 센터를 짓는다.\n"
+        "이 차는 고속도로에서 자율 주행합니다. 새 데이터 센터를 짓는다.\n\n"
+        "At the >>> prompt, C++ and .NET users call __init__ (not init).\n"
     )
     common = ["--glossary", str(glossary), "--index", str(tmp_path / "ix")]
     result = CliRunner().invoke(main, ["build", *common, "--corpus", str(corpus), "--quiet"])
@@ -221,11 +222,14 @@ def test_the_rules_hold_through_the_cli_the_api_and_the_page(tmp_path: Path) -> 
     assert client.get("/api/terms/gpu").get_json()["usage"]["passages"] == 1
     assert client.get("/api/terms/autonomous-driving/passages").get_json()["total"] == 1
     assert client.get("/api/terms/data-centre/passages").get_json()["total"] == 1
+    for term_id in ("prompt", "cpp", "dotnet", "init"):  # punctuation labels are found by term lookups too
+        assert client.get(f"/api/terms/{term_id}/passages").get_json()["total"] == 1, term_id
+    assert client.get("/api/lookup", query_string={"label": ">>>"}).get_json()["term"] == "prompt"
     text = {"text": "A GPU cluster."}
     plain = client.post("/api/annotate", json=text).get_json()["matches"]
     assert [m["term"] for m in plain] == ["gpu-cluster"]
     every = client.post("/api/annotate?overlaps=all", json=text).get_json()["matches"]
     assert [(m["term"], m["nested"]) for m in every] == [("gpu-cluster", False), ("gpu", True)]
     page = client.get("/documents/news").get_data(as_text=True)
-    assert 'title="GPU cluster · also: GPU"' in page and page.count("<mark>") == 3
+    assert 'title="GPU cluster · also: GPU"' in page and page.count("<mark>") == 7
     app.extensions["glossary"].index.close()

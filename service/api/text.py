@@ -11,7 +11,7 @@ from index.matcher import RULES
 from service.api.contract import operation, parse_json_body
 from service.api.schemas import LANG, PassageBase, TermMatchOut, TermSummary
 from service.errors import ApiError, Error
-from service.render import term_summary
+from service.render import passage_json, term_summary
 from service.state import current_store
 
 bp = Blueprint("text", __name__, url_prefix="/api")
@@ -123,15 +123,7 @@ def search(args: dict[str, Any]) -> Any:
         "query": args["q"],
         "terms": [term_summary(t) for t in result.terms],
         "passages": [
-            {
-                "doc": p.doc,
-                "title": p.title,
-                "date": p.date,
-                "lang": p.lang,
-                "passage": p.id,
-                "text": p.text,
-                "highlights": [{"start": a, "end": b} for a, b in spans],
-            }
+            {**passage_json(p), "highlights": [{"start": a, "end": b} for a, b in spans]}
             for p, spans in result.passages
         ],
         "total": result.total,
