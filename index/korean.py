@@ -13,6 +13,7 @@ need, and when labels change a new instance is prepared in the background and sw
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import warnings
 from collections.abc import Iterable
@@ -57,6 +58,17 @@ _kiwi: Any = None
 _kiwi_words: frozenset[str] = frozenset()
 _wanted_words: set[str] = set()
 _rebuilding = False
+
+
+def _after_fork_in_child() -> None:
+    # A fork copies the lock in whatever state another thread left it (a background rebuild may
+    # hold it), and never that thread: a child starts with a free lock and no rebuild running.
+    global _lock, _rebuilding
+    _lock = threading.Lock()
+    _rebuilding = False
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _new_kiwi(words: Iterable[str]) -> Any:

@@ -26,6 +26,10 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+# Endpoints that read no index: they must answer while the index or the database is down.
+NO_SNAPSHOT = frozenset({"status.healthz", "status.readyz", "static"})
+
+
 class DocumentIdConverter(PathConverter):
     """Like `path`, but also takes control characters, so that the view can answer 400, not 404."""
 
@@ -49,7 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (terms.bp, text.bp, documents.bp, status.bp, tracking.bp, glossary_file.bp, openapi_bp, pages.bp):
         app.register_blueprint(blueprint)
-    register_error_handlers(app, html_renderer=pages.render_http_error)
+    register_error_handlers(app, html_renderer=pages.render_http_error, database=bool(app.config["DATABASE_URL"]))
 
     cache = ResponseCache(app.config["RESPONSE_CACHE_SIZE"])
 
@@ -57,6 +61,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def _pin_snapshot() -> Any:
         # One snapshot per request: the glossary version and the postings matched with it.
         services().live.refresh()  # a throttled stat: /api/status shows a bad edit at once
+        if request.endpoint in NO_SNAPSHOT:
+            return None  # liveness, readiness and static files answer while the index cannot
         store = current_store()
         g.glossary = store.glossary
         g.index_version = store.snapshot.version

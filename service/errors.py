@@ -95,7 +95,7 @@ def wants_html() -> bool:
     )
 
 
-def register_error_handlers(app: Flask, html_renderer: Any = None) -> None:
+def register_error_handlers(app: Flask, html_renderer: Any = None, database: bool = False) -> None:
     """Registered on the app, not a blueprint, so unknown URLs get the same body."""
 
     @app.errorhandler(ApiError)
@@ -129,6 +129,18 @@ def register_error_handlers(app: Flask, html_renderer: Any = None) -> None:
         response = error_response(Error.INDEX_UNAVAILABLE, str(exc))
         response.headers["Retry-After"] = "30"
         return response
+
+    if database:  # the driver is imported only where a database is used
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        @app.errorhandler(psycopg.OperationalError)
+        @app.errorhandler(PoolTimeout)
+        def _database_down(exc: Exception) -> Response:
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+            response = error_response(Error.INDEX_UNAVAILABLE, "the database cannot be reached; retry shortly")
+            response.headers["Retry-After"] = "5"
+            return response
 
     @app.errorhandler(WriterBusy)
     def _busy(exc: WriterBusy) -> Response:

@@ -44,14 +44,16 @@ def on_starting(server):  # type: ignore[no-untyped-def]
     """Load Kiwi with the glossary's Korean labels before the fork (shared copy-on-write)."""
     from index import korean
     from index.errors import GlossaryServiceError
+    from index.glossary import parse_terms, read_glossary_text
     from index.matcher import korean_user_words
-    from index.vocabulary import load_glossary
 
+    path = settings()["GLOSSARY_PATH"]
     try:
-        glossary = load_glossary(settings()["GLOSSARY_PATH"])
+        # The terms only: building a matcher here would load Kiwi before its user words are known.
+        terms = parse_terms(read_glossary_text(path), str(path)).terms
     except GlossaryServiceError:
         return  # the workers report the problem; they still serve the index's glossary
-    words = korean_user_words(glossary.terms)  # exactly the words each matcher asks for
+    words = korean_user_words(terms)  # exactly the words each matcher asks for
     if words:
         korean.add_user_words(words)
         korean.preload()

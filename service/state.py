@@ -13,6 +13,7 @@ from flask import current_app, g
 
 from index import korean
 from index.backends import PassageIndex, backend_name, open_index
+from index.errors import GlossaryServiceError
 from index.library import Library
 from index.live import LiveGlossary
 from index.store import Store
@@ -31,13 +32,17 @@ class Services:
 
 
 def open_services(config: dict[str, Any]) -> Services:
-    index = open_index(config["INDEX_DIR"], config["DATABASE_URL"])
+    index = open_index(config["INDEX_DIR"], config["DATABASE_URL"], lazy=True)
     backend = backend_name(config["DATABASE_URL"])
     live = LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=config["GLOSSARY_POLL_SECONDS"])
-    served = Store(index.snapshot())
-    if any(label.lang == "ko" for term in served.glossary for label in term.labels):
-        korean.preload(background=True)  # no-op when gunicorn's master loaded it before the fork
-    served.snapshot.close()
+    try:
+        served = Store(index.snapshot())
+    except GlossaryServiceError as exc:  # no index yet, or the database is down: serve 503s, not die
+        log.warning("starting without an index to serve: %s", exc)
+    else:
+        if any(label.lang == "ko" for term in served.glossary for label in term.labels):
+            korean.preload(background=True)  # no-op when gunicorn's master loaded it before the fork
+        served.snapshot.close()
     lock_dir = Path(config["INDEX_DIR"])
     lock_dir.mkdir(parents=True, exist_ok=True)
     # With PostgreSQL the database is the shared source of truth: no host's folder is.

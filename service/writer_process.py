@@ -26,7 +26,7 @@ def run(parent: int) -> None:
     """Be the writer until the parent (gunicorn's master) is gone or asks us to stop."""
     os.nice(10)  # background work: the serving workers come first for the CPU
     config = settings()
-    index = open_index(config["INDEX_DIR"], config["DATABASE_URL"])
+    index = open_index(config["INDEX_DIR"], config["DATABASE_URL"], lazy=True)
     writer = BackgroundWriter(
         index, LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=0.0), derived_every=config["DERIVED_EVERY_SECONDS"]
     )

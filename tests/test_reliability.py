@@ -29,7 +29,7 @@ from index.live import LiveGlossary
 from index.store import Store
 from index.vocabulary import load_glossary
 from service.api import contract
-from tests.support import ROOT, TOKEN, Gunicorn
+from tests.support import ROOT, TOKEN, Gunicorn, PostgresServer, free_port
 from tests.support.postings import full_match, passage_ids, postings_of
 from tests.support.soak import soak
 from tests.support.synth import generate
@@ -338,3 +338,69 @@ def test_soak_mixed_reads_and_writes(soak_server: Gunicorn) -> None:
     for doc_id in sorted(gone):
         assert session.get(f"{soak_server.url}/api/documents/{doc_id}", timeout=10).status_code == 404, doc_id
     print(f"soak: {first.requests + second.requests} requests, {len(kept)} documents kept, RSS {baseline} -> {after}")
+
+
+# -- a worker must boot whatever the glossary file or the database is doing ------------------------
+def _wait_for(check: Any, seconds: float = 30.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:  # bounded by the deadline
+        try:
+            found = check()
+            if found:
+                return found
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("damage", ["invalid", "deleted"], ids=["invalid glossary", "deleted glossary"])
+def test_a_worker_restarted_under_a_bad_glossary_boots_and_serves(
+    server: Gunicorn, glossary_file: Path, damage: str
+) -> None:
+    if damage == "invalid":
+        glossary_file.write_text("terms:\n  - id: [x\n")
+    else:
+        glossary_file.unlink()
+    _wait_for(lambda: requests.get(f"{server.url}/api/status", timeout=5).json()["glossary"]["problems"])
+    for worker in sorted(server.workers):
+        os.kill(worker, signal.SIGKILL)  # gunicorn boots a new one, under the bad file
+    fresh = _wait_for(lambda: {requests.get(f"{server.url}/api/status", timeout=5).json()["worker"]} - server.workers)
+    assert fresh and server.process.poll() is None, "the master must stay up"
+    r = requests.get(f"{server.url}/api/terms/gpu", timeout=5)
+    assert r.status_code == 200 and r.json()["id"] == "gpu"  # the index's glossary still serves
+    problems = requests.get(f"{server.url}/api/status", timeout=5).json()["glossary"]["problems"]
+    assert problems and problems[0]["file"].endswith("glossary.yaml")
+
+
+@pytest.mark.postgres
+def test_a_database_down_at_start_is_not_fatal_and_recovers_without_a_restart(
+    gunicorn_env: dict[str, str], corpus_dir: Path, glossary_file: Path
+) -> None:
+    from index.backends.postgres import PostgresIndex
+
+    server_db = PostgresServer(free_port())
+    try:
+        url = server_db.new_database()
+        loaded = PostgresIndex(url)
+        loaded.replace_all(read_corpus(corpus_dir), load_glossary(glossary_file))
+        loaded.close()
+        server_db.pause()
+        service = Gunicorn({**gunicorn_env, "DATABASE_URL": url}, ready_path="/healthz")
+        try:
+            assert requests.get(f"{service.url}/healthz", timeout=5).status_code == 200  # liveness
+            ready = requests.get(f"{service.url}/readyz", timeout=10)
+            assert ready.status_code == 503 and ready.json()["error"]["code"] == "index_unavailable"
+            started = time.monotonic()
+            down = requests.get(f"{service.url}/api/terms/gpu", timeout=30)
+            assert down.status_code == 503 and down.headers["Retry-After"], down.text
+            assert time.monotonic() - started < 10, "fail fast, not after a pool timeout of 30 s"
+            assert service.process.poll() is None
+            server_db.resume()
+            _wait_for(lambda: requests.get(f"{service.url}/readyz", timeout=10).status_code == 200, 60)
+            assert requests.get(f"{service.url}/api/terms/gpu", timeout=10).json()["id"] == "gpu"
+        finally:
+            service.stop()
+    finally:
+        server_db.stop()

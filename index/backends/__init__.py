@@ -36,12 +36,13 @@ __all__ = [
 ]
 
 
-def open_index(index_dir: str | Path, database_url: str | None = None) -> PassageIndex:
-    """The deployment's index: PostgreSQL when `database_url` is set, else whoosh in `index_dir`."""
+def open_index(index_dir: str | Path, database_url: str | None = None, lazy: bool = False) -> PassageIndex:
+    """The deployment's index: PostgreSQL when `database_url` is set, else whoosh in `index_dir`.
+    `lazy` (the service): a database that is down at start is retried on use, not fatal."""
     if database_url:
         from index.backends.postgres import PostgresIndex
 
-        return PostgresIndex(database_url)
+        return PostgresIndex(database_url, lazy=lazy)
     return WhooshIndex(index_dir)
 
 

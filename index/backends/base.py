@@ -223,6 +223,10 @@ class PassageIndex(ABC):
         """The newest glossary file any host offered (None: the writer reads its own file)."""
         return None
 
+    def ready(self) -> bool:
+        """Whether the index can be read now (a readiness check); a folder always can."""
+        return True
+
     @abstractmethod
     def try_writer_lock(self) -> bool:
         """Become the deployment's one background writer, if no other process is (kept until exit)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import threading
 import time
@@ -55,6 +56,7 @@ from index.postings import (
 from index.text import index_keys
 from index.vocabulary import glossary_from_text, matcher_for, plan_edit
 
+log = logging.getLogger(__name__)
 MIGRATION_LOCK = 74_201_117  # pg_advisory_lock key: one migrator at a time
 WRITER_LOCK = 74_201_118  # pg_advisory_lock key: the one background writer of a deployment
 _PASSAGE_COLUMNS = "p.doc, p.ordinal, p.text, d.title, d.date, d.lang, d.source"
@@ -338,26 +340,74 @@ def _reason(exc: BaseException) -> str:
 class PostgresIndex(PassageIndex):
     """Reads and writes documents, postings and counts in PostgreSQL through a connection pool."""
 
-    def __init__(self, url: str, min_size: int = 1, max_size: int = 4, connect_seconds: float = 10.0):
+    def __init__(
+        self,
+        url: str,
+        min_size: int = 1,
+        max_size: int = 4,
+        connect_seconds: float = 10.0,
+        wait_seconds: float = 3.0,
+        lazy: bool = False,
+    ):
+        """`lazy`: a database that cannot be reached yet is not an error here (a service starts
+        anyway and answers 503 until it can); every use tries again, waiting `wait_seconds`."""
         self.url = url
-        self.pool = ConnectionPool(
-            url, min_size=min_size, max_size=max_size, open=False, kwargs={"autocommit": True, "row_factory": tuple_row}
+        self._wait_seconds = wait_seconds
+        # `timeout`: how long a request waits for a connection before it fails (503, not a hang).
+        self._pool = ConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            timeout=wait_seconds,
+            kwargs={"autocommit": True, "row_factory": tuple_row},
         )
+        self._ready = False
+        self._ready_lock = threading.Lock()
+        self._pool.open(wait=False)
         try:
-            self.pool.open(wait=True, timeout=connect_seconds)
-            with self.pool.connection() as conn:
-                migrate(conn)
-        except (PoolTimeout, psycopg.OperationalError) as exc:
-            self.pool.close()
-            raise DatabaseUnavailable(f"cannot reach the database at {_safe(url)}: {_reason(exc)}") from None
+            self._ensure_ready(connect_seconds)
+        except DatabaseUnavailable:
+            if not lazy:
+                self._pool.close()
+                raise
+            log.warning("the database at %s cannot be reached yet; will retry on use", _safe(url))
         self._lock = threading.Lock()
         self._stats = StatsCache()
         self._writer_conn: Connection[Any] | None = None
         self._holds_writer_lock = False
 
+    def _ensure_ready(self, seconds: float) -> None:
+        """Connect and apply the migrations once; DatabaseUnavailable while the server is down."""
+        with self._ready_lock:
+            if self._ready:
+                return
+            try:
+                with self._pool.connection(timeout=seconds) as conn:
+                    migrate(conn)
+            except (PoolTimeout, psycopg.OperationalError) as exc:
+                raise DatabaseUnavailable(f"cannot reach the database at {_safe(self.url)}: {_reason(exc)}") from None
+            self._ready = True
+
+    @property
+    def pool(self) -> ConnectionPool[Any]:
+        if not self._ready:
+            self._ensure_ready(self._wait_seconds)
+        return self._pool
+
+    def ready(self) -> bool:
+        """Whether the database answers now (for a readiness check)."""
+        try:
+            with self.pool.connection() as conn:
+                conn.execute("SELECT 1")
+        except (PoolTimeout, psycopg.OperationalError, DatabaseUnavailable):
+            return False
+        return True
+
     def _rows(self, query: str | sql.Composed, params: Any = ()) -> list[tuple[Any, ...]]:
         with self.pool.connection() as conn:
-            return conn.execute(query, params).fetchall()
+            rows: list[tuple[Any, ...]] = conn.execute(query, params).fetchall()
+        return rows
 
     def version(self) -> str:
         return f"pg.{self._rows('SELECT version FROM index_state')[0][0]}"
@@ -638,4 +688,4 @@ class PostgresIndex(PassageIndex):
     def close(self) -> None:
         if self._writer_conn is not None:
             self._writer_conn.close()
-        self.pool.close()
+        self._pool.close()

@@ -11,6 +11,7 @@ from flask import Blueprint
 from marshmallow import Schema, fields
 
 from service.api.contract import operation
+from service.errors import ApiError, Error
 from service.state import current_store, services
 
 bp = Blueprint("status", __name__)
@@ -59,6 +60,11 @@ class HealthOut(Schema):
     status = fields.String(required=True)
 
 
+class ReadyOut(Schema):
+    status = fields.String(required=True)
+    backend = fields.String(required=True)
+
+
 @operation(bp, "/api/status", responses={200: StatusOut}, cached=False)
 def status() -> Any:
     """Glossary version and index counts: what is served, any problem on disk, the writer's progress."""
@@ -93,3 +99,12 @@ def status() -> Any:
 def healthz() -> Any:
     """Liveness for load balancers: 200 while the process can answer."""
     return {"status": "ok"}
+
+
+@operation(bp, "/readyz", responses={200: ReadyOut}, errors=[Error.INDEX_UNAVAILABLE], cached=False)
+def readyz() -> Any:
+    """Readiness for load balancers: 200 while the index (or the database) can be read, else 503."""
+    svc = services()
+    if not svc.index.ready():
+        raise ApiError(Error.INDEX_UNAVAILABLE, f"the {svc.backend} index cannot be read now")
+    return {"status": "ready", "backend": svc.backend}

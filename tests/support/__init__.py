@@ -33,7 +33,9 @@ def free_port() -> int:
 class Gunicorn:
     """A real gunicorn on a free loopback port, started and stopped by a test."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2, port: int | None = None):
+    def __init__(self, env: dict[str, str], workers: int = 2, port: int | None = None, ready_path: str | None = None):
+        """Started when every worker has answered /api/status, or, with `ready_path`, when that
+        path answers 200 (for a service that cannot read its index yet)."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._output = ""
@@ -59,10 +61,26 @@ class Gunicorn:
             text=True,
         )
         try:
-            self._wait_until_ready(workers)
+            if ready_path:
+                self._wait_for_path(ready_path)
+            else:
+                self._wait_until_ready(workers)
         except BaseException:
             self.stop()  # never leave a half-started server behind
             raise
+
+    def _wait_for_path(self, path: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("gunicorn exited during start-up")
+            try:
+                if requests.get(self.url + path, timeout=10).status_code == 200:
+                    self.workers = set()
+                    return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not answer {path} within 60 s")
 
     def _wait_until_ready(self, workers: int) -> None:
         # Ready when every worker has answered once (each loads the glossary and the index).

@@ -48,7 +48,11 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
-        options = f"-p {port} -k {self.base} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        self.resume()
+
+    def resume(self) -> None:
+        """Start the server (again, on the same data and port)."""
+        options = f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c max_connections=200"
         subprocess.run(
             _as_postgres(
                 [
@@ -69,6 +73,14 @@ class PostgresServer:
             capture_output=True,
         )
 
+    def pause(self) -> None:
+        """Stop the server, keeping its data (an outage)."""
+        subprocess.run(
+            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
+            check=False,
+            capture_output=True,
+        )
+
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
@@ -79,9 +91,5 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
-        subprocess.run(
-            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
-            check=False,
-            capture_output=True,
-        )
+        self.pause()
         shutil.rmtree(self.base, ignore_errors=True)
