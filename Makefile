@@ -44,7 +44,7 @@ system-deps:
 test: system-deps $(STAMP)
 	$(BIN)/python -m pytest
 
-## The edit-run loop: no browser, no PostgreSQL, nothing slow (about 30 s).
+## The edit-run loop: no browser, no PostgreSQL, nothing slow (about 40 s).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser and not postgres and not slow" -q
 

@@ -98,6 +98,7 @@ def big_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return corpus
 
 
+@pytest.mark.slow
 def test_kill_minus_nine_during_a_rebuild(
     tmp_path: Path, corpus_dir: Path, glossary_file: Path, big_corpus: Path
 ) -> None:
@@ -355,6 +356,7 @@ def _wait_for(check: Any, seconds: float = 30.0) -> Any:
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["invalid", "deleted"], ids=["invalid glossary", "deleted glossary"])
 def test_a_worker_restarted_under_a_bad_glossary_boots_and_serves(
     server: Gunicorn, glossary_file: Path, damage: str

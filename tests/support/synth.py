@@ -131,26 +131,30 @@ def _surface_forms(glossary: Glossary) -> dict[str, tuple[list[str], list[str]]]
     return out
 
 
-def _whole_words(needle: str, haystack: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(needle) + r"(?!\w)", haystack) is not None
-
-
-def _contained(form: str, term_id: str, forms: dict[str, tuple[list[str], list[str]]]) -> set[str] | None:
+def _contained(form: str, term_id: str, patterns: dict[str, list[tuple[re.Pattern[str], str]]]) -> set[str] | None:
     """The other terms whose labels `form` contains as whole words (nested uses); None when
-    it contains one glued to other letters, where the analyser, not a rule, decides."""
+    it contains one glued to Hangul, where the analyser, not a rule, decides."""
     text = form.lower().replace("-", " ")
     solid = text.replace(" ", "")
     hangul = any("\uac00" <= ch <= "\ud7a3" for ch in text)
     found: set[str] = set()
-    for other, (english, korean) in forms.items():
+    for other, labels in patterns.items():
         if other == term_id:
             continue
-        labels = [f.lower().replace("-", " ") for f in english + korean]
-        if any(_whole_words(f, text) for f in labels):
+        if any(pattern.search(text) for pattern, _ in labels):
             found.add(other)
-        elif hangul and any(f.replace(" ", "") in solid for f in labels):
+        elif hangul and any(bare in solid for _, bare in labels):
             return None
     return found
+
+
+def _label_patterns(forms: dict[str, tuple[list[str], list[str]]]) -> dict[str, list[tuple[re.Pattern[str], str]]]:
+    """For each term: (whole-word pattern, spaces removed) of each of its spellings."""
+    out: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+    for term_id, (english, korean) in forms.items():
+        spellings = dict.fromkeys(f.lower().replace("-", " ") for f in english + korean)
+        out[term_id] = [(re.compile(r"(?<!\w)" + re.escape(f) + r"(?!\w)"), f.replace(" ", "")) for f in spellings]
+    return out
 
 
 def generate(
@@ -159,7 +163,8 @@ def generate(
     """Write the corpus and truth.jsonl; returns a summary."""
     rng = random.Random(seed)
     forms = _surface_forms(glossary)
-    nested = {(term_id, f): _contained(f, term_id, forms) for term_id, (en, ko) in forms.items() for f in en + ko}
+    patterns = _label_patterns(forms)
+    nested = {(term_id, f): _contained(f, term_id, patterns) for term_id, (en, ko) in forms.items() for f in en + ko}
     # Filler never shares a word with a label, so that a planted form and its neighbours never
     # spell another label by accident ("edge AI" + "factory").
     label_words = {w for en, ko in forms.values() for f in en + ko for w in f.lower().replace("-", " ").split()}
