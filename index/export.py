@@ -107,7 +107,10 @@ def apply_csv(yaml_text: str, csv_text: str) -> str:
     data = yaml.load(yaml_text)
     terms = data["terms"]
     by_id = {t["id"]: t for t in terms}
-    for row in csv.DictReader(io.StringIO(csv_text)):
+    reader = csv.DictReader(io.StringIO(csv_text))
+    if not reader.fieldnames or "id" not in reader.fieldnames:
+        raise ValueError("the CSV needs a header row with an `id` column, as `glossary export` writes it")
+    for row in reader:
         term_id = (row.get("id") or "").strip()
         if not term_id:
             continue

@@ -94,7 +94,20 @@ class Library:
             if path is not None:
                 path.unlink()
                 fsync_dir(path.parent)
+                self._remove_empty_folders(path.parent)
             self.index.write(delete=[doc_id], wait_seconds=wait_seconds)
+
+    def _remove_empty_folders(self, folder: Path) -> None:
+        """The folders a document id made (a/b/c), once nothing is left in them."""
+        assert self.corpus_dir is not None
+        root = Path(self.corpus_dir).resolve()
+        folder = folder.resolve()
+        while folder != root and root in folder.parents:
+            try:
+                folder.rmdir()  # only succeeds when empty
+            except OSError:
+                return
+            folder = folder.parent
 
     def sync(self, on_file: Callable[[Path], None] | None = None, wait_seconds: float = 0.0) -> SyncReport:
         """Bring the index up to date with the folder: add, replace and remove documents.

@@ -5,6 +5,7 @@ Run with gunicorn: `gunicorn -c service/gunicorn_conf.py 'service:create_app()'`
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -12,7 +13,7 @@ from werkzeug.routing import PathConverter
 
 from service.api.contract import response_problems
 from service.config import settings
-from service.errors import Error, error_response, register_error_handlers
+from service.errors import ApiError, Error, error_response, register_error_handlers
 from service.response_cache import ResponseCache
 from service.state import current_store, open_services, release_store, services
 
@@ -28,6 +29,31 @@ CONTENT_SECURITY_POLICY = (
 
 # Endpoints that read no index: they must answer while the index or the database is down.
 NO_SNAPSHOT = frozenset({"status.healthz", "status.readyz", "static"})
+
+
+class ChunkedBodyLimit:
+    """WSGI middleware: a chunked body (no Content-Length) is read here up to the limit, so that
+    one over it is refused with 413 instead of being cut at the limit and processed. The rest of
+    a refused body is drained (up to DRAIN_BYTES) so that the client can read the answer."""
+
+    DRAIN_BYTES = 8_000_000
+
+    def __init__(self, app: Any, limit: int):
+        self.app, self.limit = app, limit
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked" and not environ.get("CONTENT_LENGTH"):
+            stream = environ["wsgi.input"]
+            body = stream.read(self.limit + 1)
+            if len(body) > self.limit:
+                drained = 0
+                while drained < self.DRAIN_BYTES and (piece := stream.read(65536)):
+                    drained += len(piece)
+                environ["glossary.body_too_large"] = True
+                body = b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return self.app(environ, start_response)
 
 
 class DocumentIdConverter(PathConverter):
@@ -56,6 +82,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app, html_renderer=pages.render_http_error, database=bool(app.config["DATABASE_URL"]))
 
     cache = ResponseCache(app.config["RESPONSE_CACHE_SIZE"])
+
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
+
+    @app.before_request
+    def _refuse_oversized_chunked_bodies() -> None:
+        if request.environ.get("glossary.body_too_large"):
+            raise ApiError(Error.PAYLOAD_TOO_LARGE, f"the body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes")
 
     @app.before_request
     def _pin_snapshot() -> Any:

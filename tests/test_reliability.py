@@ -298,11 +298,6 @@ def test_security_properties(app: Any, client: Any) -> None:
 
 
 # -- soak ------------------------------------------------------------------------------------
-def worker_pids(master: int) -> list[int]:
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return [int(c) for c in children]
-
-
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -321,13 +316,13 @@ def soak_server(gunicorn_env: dict[str, str]) -> Iterator[Gunicorn]:
 def test_soak_mixed_reads_and_writes(soak_server: Gunicorn) -> None:
     warm_up, seconds = (10.0, 60.0) if FULL else (6.0, 10.0)
     first = soak(soak_server.url, TOKEN, warm_up, tag="warm")
-    workers = sorted(soak_server.workers)  # the serving workers (the master also has the writer process)
-    assert len(workers) == 2 and set(workers) <= set(worker_pids(soak_server.process.pid))
+    workers = sorted(soak_server.worker_pids())  # the serving workers (the master also has the writer process)
+    assert len(workers) == 2
     baseline = {pid: rss_mb(pid) for pid in workers}
     second = soak(soak_server.url, TOKEN, seconds, tag="main")
     after = {pid: rss_mb(pid) for pid in workers}
     assert first.errors == [] and second.errors == [], (first.errors + second.errors)[:5]
-    assert set(workers) <= set(worker_pids(soak_server.process.pid))  # no worker died or was replaced
+    assert set(workers) == soak_server.worker_pids()  # no worker died or was replaced
     for pid in workers:
         assert after[pid] <= baseline[pid] * 1.10, f"worker {pid}: {baseline[pid]:.0f} MB -> {after[pid]:.0f} MB"
     kept = (first.written | second.written) - first.deleted - second.deleted
@@ -366,10 +361,13 @@ def test_a_worker_restarted_under_a_bad_glossary_boots_and_serves(
     else:
         glossary_file.unlink()
     _wait_for(lambda: requests.get(f"{server.url}/api/status", timeout=5).json()["glossary"]["problems"])
-    for worker in sorted(server.workers):
-        os.kill(worker, signal.SIGKILL)  # gunicorn boots a new one, under the bad file
-    fresh = _wait_for(lambda: {requests.get(f"{server.url}/api/status", timeout=5).json()["worker"]} - server.workers)
-    assert fresh and server.process.poll() is None, "the master must stay up"
+    killed = server.worker_pids()
+    assert len(killed) == 2
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)  # gunicorn boots new ones, under the bad file
+    _wait_for(lambda: len(server.worker_pids() - killed) == 2)
+    _wait_for(lambda: requests.get(f"{server.url}/api/status", timeout=5).json()["worker"] not in server.workers)
+    assert server.process.poll() is None, "the master must stay up"
     r = requests.get(f"{server.url}/api/terms/gpu", timeout=5)
     assert r.status_code == 200 and r.json()["id"] == "gpu"  # the index's glossary still serves
     problems = requests.get(f"{server.url}/api/status", timeout=5).json()["glossary"]["problems"]
@@ -406,3 +404,57 @@ def test_a_database_down_at_start_is_not_fatal_and_recovers_without_a_restart(
             service.stop()
     finally:
         server_db.stop()
+
+
+# -- bounded answers, nothing leaked ---------------------------------------------------------------
+def test_annotate_answers_are_bounded(client: Any) -> None:
+    body = "GPU " * 250_000  # 1 MB, the body limit: 250,000 matches
+    r = client.post("/api/annotate", data=body, content_type="text/plain")
+    assert r.status_code == 200
+    found = r.get_json()
+    assert (found["total"], found["truncated"], len(found["matches"])) == (250_000, True, 10_000)
+    assert len(r.get_data()) < 1_500_000  # not the 17.9 MB of every match
+    r = client.post("/api/annotate?limit=2&overlaps=all", json={"text": "GPU, GPU and GPU."})
+    assert (r.get_json()["total"], r.get_json()["truncated"], len(r.get_json()["matches"])) == (3, True, 2)
+
+
+def test_status_tells_no_process_ids_or_paths_and_deletes_leave_no_folders(
+    client: Any, corpus_dir: Path, backend: str
+) -> None:
+    status = client.get("/api/status").get_json()
+    assert status["worker"] != str(os.getpid()) and not status["worker"].isdigit()
+    assert status["glossary"]["path"] == "glossary.yaml"  # a name, not where it lives
+    deep = "/".join(f"s{i}" for i in range(40)) + "/doc"
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert client.put(f"/api/documents/{deep}", json={"text": "A GPU."}, headers=auth).status_code == 201
+    assert client.delete(f"/api/documents/{deep}", headers=auth).status_code == 204
+    if backend == "whoosh":  # with PostgreSQL the database, not a folder, holds documents
+        assert not (corpus_dir / "s0").exists()
+
+
+def test_bodies_that_cannot_be_read_are_refused_not_500(client: Any) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    deep = '{"text": ' + "[" * 1000 + "]" * 1000 + "}"
+    r = client.post("/api/annotate", data=deep, content_type="application/json")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_json"
+    r = client.put("/api/documents/lone", data='{"text": "a \\ud800 b"}', content_type="application/json", headers=auth)
+    assert r.status_code == 422 and "surrogate" in str(r.get_json()["error"]["details"])
+    for charset in ("latin-1", "bogus"):
+        body = '{"text": "GPU é"}'.encode("latin-1")
+        r = client.post("/api/annotate", data=body, content_type=f"application/json; charset={charset}")
+        assert r.status_code == 415, charset
+    r = client.post("/api/import", data="{}", content_type="text/csv", headers=auth)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_csv"
+
+
+def test_a_chunked_body_over_the_limit_is_refused(server: Gunicorn) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(1_200):  # 1.2 MB, over the 1 MB limit, with no Content-Length
+            yield b"GPU " * 250
+
+    r = requests.post(f"{server.url}/api/annotate", data=chunks(), headers={"Content-Type": "text/plain"}, timeout=60)
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large", r.text[:200]
+    small = requests.post(
+        f"{server.url}/api/annotate", data=iter([b"A GPU."]), headers={"Content-Type": "text/plain"}, timeout=60
+    )
+    assert small.status_code == 200 and small.json()["total"] == 1

@@ -146,7 +146,13 @@ def parse_json_body(cls: type[Schema], partial: bool = False) -> dict[str, Any]:
     """A JSON body validated by schema `cls`: 415 if not JSON, 400 if malformed, 422 if invalid."""
     if not request.is_json:
         raise ApiError(Error.UNSUPPORTED_MEDIA_TYPE, "send the body as application/json")
-    data = request.get_json(silent=True)
+    charset = request.mimetype_params.get("charset", "utf-8").lower().replace("-", "").replace("_", "")
+    if charset != "utf8":
+        raise ApiError(Error.UNSUPPORTED_MEDIA_TYPE, "send JSON as UTF-8 (charset=utf-8 or no charset)")
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # the json module's guard against very deep nesting
+        raise ApiError(Error.BAD_JSON, "the body is nested too deeply") from None
     if data is None:
         raise ApiError(Error.BAD_JSON, "the body is not valid JSON")
     if not isinstance(data, dict):

@@ -19,13 +19,14 @@ bp = Blueprint("documents", __name__, url_prefix="/api")
 
 # The rules of index.corpus.validate_document_id, as a pattern the OpenAPI document can carry.
 DOC_ID_PATTERN = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})*$"
-NO_NUL = validate.Regexp(r"^[^\x00]*$", error="text may not contain NUL characters")
+# NUL and lone surrogates (\ud800 in JSON) cannot be stored as UTF-8 text.
+NO_NUL = validate.Regexp(r"^[^\x00\ud800-\udfff]*$", error="text may not contain NUL characters or lone surrogates")
 
 
 class DocumentFields(Schema):
-    title = fields.String(validate=validate.Length(max=500))
+    title = fields.String(validate=[validate.Length(max=500), NO_NUL])
     date = fields.Date(allow_none=True)
-    source = fields.String(allow_none=True, validate=validate.Length(max=300))
+    source = fields.String(allow_none=True, validate=[validate.Length(max=300), NO_NUL])
     url = fields.String(
         allow_none=True,
         validate=[

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,15 @@ from service.errors import ApiError, Error
 from service.state import current_store, services
 
 bp = Blueprint("status", __name__)
+_worker: tuple[int, str] | None = None
+
+
+def worker_id() -> str:
+    """A random id per worker process: which worker answered, without telling its process id."""
+    global _worker
+    if _worker is None or _worker[0] != os.getpid():  # new after a fork
+        _worker = (os.getpid(), secrets.token_hex(6))
+    return _worker[1]
 
 
 class ProblemOut(Schema):
@@ -53,7 +63,9 @@ class StatusOut(Schema):
         required=True,
         metadata={"description": "the background writer's last job: rematch progress (done/total)"},
     )
-    worker = fields.Integer(required=True, metadata={"description": "process id of the worker that answered"})
+    worker = fields.String(
+        required=True, metadata={"description": "an opaque id of the worker that answered (not its process id)"}
+    )
 
 
 class HealthOut(Schema):
@@ -91,7 +103,7 @@ def status() -> Any:
             "passages": counts.passages,
         },
         "writer": svc.index.job(),
-        "worker": os.getpid(),
+        "worker": worker_id(),
     }
 
 

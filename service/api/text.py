@@ -17,6 +17,7 @@ from service.state import current_store
 bp = Blueprint("text", __name__, url_prefix="/api")
 
 MAX_QUERY = 500
+MAX_MATCHES = 10_000  # an annotate answer never lists more (1 MB of "GPU " has 250,000)
 
 
 class LookupArgs(Schema):
@@ -39,6 +40,7 @@ class AnnotateArgs(Schema):
         validate=validate.OneOf(["none", "all"]),
         metadata={"description": "none: leftmost-longest, no overlaps; all: nested and overlapping matches too"},
     )
+    limit = fields.Integer(load_default=MAX_MATCHES, validate=validate.Range(min=1, max=MAX_MATCHES))
 
 
 class AnnotateIn(Schema):
@@ -83,6 +85,8 @@ class SearchOut(Schema):
 
 class AnnotateOut(Schema):
     matches = fields.List(fields.Nested(TermMatchOut), required=True)
+    total = fields.Integer(required=True, metadata={"description": "matches found (more than returned when truncated)"})
+    truncated = fields.Boolean(required=True, metadata={"description": "true when only the first `limit` are returned"})
 
 
 @operation(bp, "/lookup", args=LookupArgs, responses={200: LookupOut}, errors=[Error.NOT_FOUND])
@@ -154,4 +158,5 @@ def annotate(args: dict[str, Any]) -> Any:
     else:
         text = parse_json_body(AnnotateIn)["text"]
     matches = current_store().annotate(text, overlaps=args["overlaps"] == "all")
-    return {"matches": [m.as_dict() for m in matches]}
+    shown = matches[: args["limit"]]
+    return {"matches": [m.as_dict() for m in shown], "total": len(matches), "truncated": len(shown) < len(matches)}

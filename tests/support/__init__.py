@@ -84,7 +84,7 @@ class Gunicorn:
 
     def _wait_until_ready(self, workers: int) -> None:
         # Ready when every worker has answered once (each loads the glossary and the index).
-        self.workers: set[int] = set()
+        self.workers: set[str] = set()  # the opaque ids /api/status gives
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -96,6 +96,13 @@ class Gunicorn:
             except requests.RequestException:  # not listening yet, or busy loading (Kiwi, the index)
                 time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not start {workers} workers within 60 s")
+
+    def worker_pids(self) -> set[int]:
+        """The serving workers' process ids: the master's children but the background writer
+        process (which runs at nice 10)."""
+        master = self.process.pid
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        return {int(c) for c in children if _nice(int(c)) == 0}
 
     def stop(self) -> str:
         if self.process.poll() is None:
@@ -110,3 +117,11 @@ class Gunicorn:
         with self.process.stdout:
             self._output = self.process.stdout.read()
         return self._output
+
+
+def _nice(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1  # gone
+    return int(fields[16])  # field 19 of /proc/<pid>/stat, counted after the command name
