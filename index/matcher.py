@@ -274,7 +274,8 @@ class Matcher:
                 elif not self._korean_edges(ft, start, end, check_start=False):
                     continue
             glued_left = not word_start and start and scanned[start] != " "
-            if glued_left and not self._korean_edges(ft, start, end, check_start=True):
+            # The end was settled above: only the start is left to check here.
+            if glued_left and not self._korean_edges(ft, start, end, check_start=True, check_end=False):
                 continue
             if apostrophe and ft[start:end] != apostrophe:
                 continue
@@ -349,9 +350,12 @@ class Matcher:
             return self._korean_edges(ft, start, end, check_start=True)
         return True
 
-    def _korean_edges(self, ft: str, start: int, end: int, check_start: bool) -> bool:
+    def _korean_edges(self, ft: str, start: int, end: int, check_start: bool, check_end: bool = True) -> bool:
+        """Word edges where Hangul is involved: particle and ending lists first, then Kiwi."""
         needs_kiwi = False
-        edges = ((start, start - 1), (end - 1, end)) if check_start else ((end - 1, end),)
+        edges: tuple[tuple[int, int], ...] = ((start, start - 1),) if check_start else ()
+        if check_end:
+            edges += ((end - 1, end),)
         for inner, outer in edges:
             if outer < 0 or outer >= len(ft) or not _is_word_char(ft[outer]):
                 continue
@@ -366,9 +370,11 @@ class Matcher:
             needs_kiwi = True
         if not needs_kiwi:
             return True
-        left = max(ft.rfind(" ", 0, start) + 1, start - _KIWI_WINDOW)
-        right = ft.find(" ", end)
-        right = min(len(ft) if right < 0 else right, end + _KIWI_WINDOW)
+        # Both searches are bounded by the window: text without spaces must not cost O(n) a hit.
+        left = max(ft.rfind(" ", max(0, start - _KIWI_WINDOW), start) + 1, start - _KIWI_WINDOW, 0)
+        limit = min(len(ft), end + _KIWI_WINDOW)
+        right = ft.find(" ", end, limit)
+        right = limit if right < 0 else right
         return korean.is_whole_word(ft[left:right], start - left, end - left)
 
 
