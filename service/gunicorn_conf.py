@@ -11,6 +11,7 @@ background writer process (service/writer_process.py), which re-matches glossary
 computes derived data so that no serving worker spends its time on that.
 """
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -57,6 +58,7 @@ def on_starting(server):  # type: ignore[no-untyped-def]
     if words:
         korean.add_user_words(words)
         korean.preload()
+    gc.freeze()  # the analyser's objects: never scanned by the collector, never copied by it after the fork
 
 
 def when_ready(server):  # type: ignore[no-untyped-def]
