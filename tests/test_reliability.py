@@ -20,6 +20,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from index.backends.whoosh import WhooshIndex
 from index.corpus import read_corpus
@@ -75,7 +76,10 @@ def test_fuzz_every_endpoint(api_schema: Any) -> None:
             database=None,
         )
         def check(case: Any) -> None:
-            case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"})
+            # A CSV's validity (a header with `id`, rows that keep the glossary valid) is more
+            # than a JSON Schema string can say: refusing a schema-valid CSV (400/422) is right.
+            excluded = [positive_data_acceptance] if case.path == "/api/import" else []
+            case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"}, excluded_checks=excluded)
 
         check()
 
