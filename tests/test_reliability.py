@@ -102,6 +102,13 @@ def big_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return corpus
 
 
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
 @pytest.mark.slow
 def test_kill_minus_nine_during_a_rebuild(
     tmp_path: Path, corpus_dir: Path, glossary_file: Path, big_corpus: Path
@@ -117,6 +124,8 @@ def test_kill_minus_nine_during_a_rebuild(
         builder = glossary_cli(
             "build",
             "--rebuild",
+            "--procs",
+            "2",
             "--quiet",
             "--glossary",
             str(glossary_file),
@@ -129,8 +138,14 @@ def test_kill_minus_nine_during_a_rebuild(
         while len(list(ix.glob("gen-*"))) < 2 and time.monotonic() < deadline:  # wait until it builds aside
             time.sleep(0.02)
         time.sleep(0.5 + 0.3 * round_number)
+        children = _children(builder.pid)
+        assert children, "the build runs writer processes"
         builder.send_signal(signal.SIGKILL)
         builder.wait()
+        gone_by = time.monotonic() + 3
+        while any(Path(f"/proc/{c}").exists() for c in children) and time.monotonic() < gone_by:
+            time.sleep(0.05)
+        assert not any(Path(f"/proc/{c}").exists() for c in children), "the writer processes died with the build"
         assert builder.stdout is not None
         builder.stdout.close()
         assert Store(index.snapshot()).counts() == before  # readers still answer from the last complete index
