@@ -5,7 +5,6 @@ Run with gunicorn: `gunicorn -c service/gunicorn_conf.py 'service:create_app()'`
 
 from __future__ import annotations
 
-import gc
 import io
 from typing import Any
 
@@ -141,9 +140,4 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             response.headers["X-Glossary-Version"] = g.glossary.version
         return response
 
-    # What was made at start (the index, the glossary, the analyser) lives as long as the worker:
-    # the cyclic collector need not walk it again. Without this, the first request that makes
-    # many objects (annotate of 1 MB: 250,000 matches) paid a full collection of all of it (1.7 s).
-    gc.collect()
-    gc.freeze()
     return app

@@ -61,6 +61,14 @@ def on_starting(server):  # type: ignore[no-untyped-def]
     gc.freeze()  # the analyser's objects: never scanned by the collector, never copied by it after the fork
 
 
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    """What a worker made at start (the index, the glossary, the analyser) lives as long as it:
+    the cyclic collector need not walk it again. Without this, the first request that makes many
+    objects (annotate of 1 MB: 250,000 matches) paid a full collection of all of it (1.7 s)."""
+    gc.collect()
+    gc.freeze()
+
+
 def when_ready(server):  # type: ignore[no-untyped-def]
     global _writer_pid
     from service.writer_process import start
