@@ -346,8 +346,8 @@ class Matcher:
                 return False
             if end < len(ft) and ft[end] == ft[end - 1] and ft[end - 1] in entry.punct:
                 return False
-        if start and _is_word_char(ft[start - 1]):
-            return self._korean_edges(ft, start, end, check_start=True)
+        if start and _is_word_char(ft[start - 1]):  # the end was settled by the caller
+            return self._korean_edges(ft, start, end, check_start=True, check_end=False)
         return True
 
     def _korean_edges(self, ft: str, start: int, end: int, check_start: bool, check_end: bool = True) -> bool:

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from index.backends import PassageIndex, index_exists, open_index
 from index.corpus import Skipped, count_corpus_files, read_corpus
 from index.errors import GlossaryInvalid, GlossaryServiceError
-from index.glossary import Glossary
+from index.glossary import Glossary, glossary_version, read_glossary_text
 from index.library import Library
 from index.matcher import leftmost_longest
 from index.store import Store
@@ -63,7 +63,8 @@ def _store(index_dir: str, database_url: str | None, glossary_path: str) -> Stor
     """A store over the index's current snapshot, with the glossary its postings were matched with."""
     store = Store(open_index(index_dir, database_url).snapshot())
     try:
-        file_version = load_glossary(glossary_path).version
+        # Only the version is compared: no need to validate the file and build its matcher.
+        file_version = glossary_version(read_glossary_text(glossary_path))
     except GlossaryServiceError:
         file_version = None  # `glossary check` reports it; the index's glossary still serves
     if file_version != store.glossary.version:

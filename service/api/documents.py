@@ -20,13 +20,15 @@ bp = Blueprint("documents", __name__, url_prefix="/api")
 # The rules of index.corpus.validate_document_id, as a pattern the OpenAPI document can carry.
 DOC_ID_PATTERN = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})*$"
 # NUL and lone surrogates (\ud800 in JSON) cannot be stored as UTF-8 text.
-NO_NUL = validate.Regexp(r"^[^\x00\ud800-\udfff]*$", error="text may not contain NUL characters or lone surrogates")
+STORABLE_TEXT = validate.Regexp(
+    r"^[^\x00\ud800-\udfff]*$", error="text may not contain NUL characters or lone surrogates"
+)
 
 
 class DocumentFields(Schema):
-    title = fields.String(validate=[validate.Length(max=500), NO_NUL])
+    title = fields.String(validate=[validate.Length(max=500), STORABLE_TEXT])
     date = fields.Date(allow_none=True)
-    source = fields.String(allow_none=True, validate=[validate.Length(max=300), NO_NUL])
+    source = fields.String(allow_none=True, validate=[validate.Length(max=300), STORABLE_TEXT])
     url = fields.String(
         allow_none=True,
         validate=[
@@ -35,7 +37,7 @@ class DocumentFields(Schema):
         ],
     )
     lang = fields.String(validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))
-    text = fields.String(required=True, validate=[validate.Length(min=1), NO_NUL])
+    text = fields.String(required=True, validate=[validate.Length(min=1), STORABLE_TEXT])
 
 
 class NewDocument(DocumentFields):
