@@ -11,7 +11,22 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from index.errors import WriterBusy
+from index.errors import StorageFull, WriterBusy
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextlib.contextmanager
+def no_space_is_storage_full(what: str) -> Iterator[None]:
+    """Turn "no space left on device" into StorageFull, naming what could not be written."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in NO_SPACE:
+            raise StorageFull(
+                f"no space left on the device holding {what}: nothing was changed; free some space and retry"
+            ) from exc
+        raise
 
 
 def fsync_dir(path: Path) -> None:

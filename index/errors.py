@@ -52,6 +52,10 @@ class WriterBusy(GlossaryServiceError):
     """Another process holds the index's write lock."""
 
 
+class StorageFull(GlossaryServiceError):
+    """The device holding the corpus or the index has no space left; the write changed nothing."""
+
+
 class DatabaseUnavailable(GlossaryServiceError):
     """The PostgreSQL server cannot be reached (or refused the connection)."""
 

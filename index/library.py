@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +21,15 @@ from index.corpus import (
     corpus_files,
     document_id_for,
     parse_document,
+    read_document_file,
     read_text_file,
     validate_document_id,
 )
-from index.durable import exclusive_lock, fsync_dir, write_atomically
+from index.durable import exclusive_lock, fsync_dir, no_space_is_storage_full, write_atomically
 from index.errors import DocumentError, NotFound
+from index.journal import Journal
+
+log = logging.getLogger(__name__)
 
 LIBRARY_LOCK = "library.lock"
 
@@ -54,6 +60,7 @@ class Library:
         self.corpus_dir = Path(corpus_dir) if corpus_dir is not None else None
         self.index = index
         self._lock_path = Path(lock_dir) / LIBRARY_LOCK
+        self.journal = Journal(self.corpus_dir) if self.corpus_dir is not None else None
 
     def _existing_file(self, doc_id: str) -> Path | None:
         if self.corpus_dir is None:
@@ -76,26 +83,86 @@ class Library:
             if self.corpus_dir is None:
                 created = not self._indexed(doc_id)
                 doc = parse_document(doc_id, raw)
-            else:
-                path = self._existing_file(doc_id)
-                created = path is None
-                path = path or self.corpus_dir / f"{doc_id}.md"
-                doc = parse_document(doc_id, raw, markdown=path.suffix == ".md")
-                write_atomically(path, raw.encode("utf-8"))
-            self.index.write(put=[doc], wait_seconds=wait_seconds)
+                self.index.write(put=[doc], wait_seconds=wait_seconds)
+                return doc, created
+            self._recover(wait_seconds)
+            path = self._existing_file(doc_id)
+            created = path is None
+            path = path or self.corpus_dir / f"{doc_id}.md"
+            doc = parse_document(doc_id, raw, markdown=path.suffix == ".md")
+            with self._journaled(doc_id, path, wait_seconds):
+                with no_space_is_storage_full("the corpus folder"):
+                    write_atomically(path, raw.encode("utf-8"))
+                self.index.write(put=[doc], wait_seconds=wait_seconds)
         return doc, created
 
     def delete(self, doc_id: str, wait_seconds: float = 10.0) -> None:
         validate_document_id(doc_id)
         with exclusive_lock(self._lock_path, wait_seconds):
+            if self.corpus_dir is None:
+                if not self._indexed(doc_id):
+                    raise NotFound(f"no document {doc_id!r}")
+                self.index.write(delete=[doc_id], wait_seconds=wait_seconds)
+                return
+            self._recover(wait_seconds)
             path = self._existing_file(doc_id)
             if path is None and not self._indexed(doc_id):
                 raise NotFound(f"no document {doc_id!r}")
-            if path is not None:
-                path.unlink()
-                fsync_dir(path.parent)
-                self._remove_empty_folders(path.parent)
-            self.index.write(delete=[doc_id], wait_seconds=wait_seconds)
+            path = path or self.corpus_dir / f"{doc_id}.md"
+            with self._journaled(doc_id, path, wait_seconds):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    fsync_dir(path.parent)
+                self.index.write(delete=[doc_id], wait_seconds=wait_seconds)
+
+    @contextlib.contextmanager
+    def _journaled(self, doc_id: str, path: Path, wait_seconds: float) -> Iterator[None]:
+        """Write ahead: a write that fails part-way is undone at once, one killed part-way at `recover`."""
+        assert self.journal is not None
+        with no_space_is_storage_full("the corpus folder"):
+            self.journal.begin(doc_id, path)
+        try:
+            yield
+        except BaseException:
+            try:
+                self._recover(wait_seconds, "failed part-way")
+            except Exception:  # noqa: BLE001 - the journal stays; the next write or start retries
+                log.exception("could not undo the failed write of %r yet", doc_id)
+            raise
+        self.journal.finish()
+        self._remove_empty_folders(path.parent)
+
+    def recover(self, wait_seconds: float = 10.0) -> str | None:
+        """Undo a document write that a crash stopped part-way; returns its document id."""
+        if self.corpus_dir is None:
+            return None
+        with exclusive_lock(self._lock_path, wait_seconds):
+            return self._recover(wait_seconds)
+
+    def _recover(self, wait_seconds: float, why: str = "a crash interrupted") -> str | None:
+        assert self.corpus_dir is not None and self.journal is not None
+        pending = self.journal.pending()
+        if pending is None:
+            self.journal.discard()  # what an interrupted begin or finish left
+            return None
+        self.journal.restore_file(pending)
+        self._remove_empty_folders(pending.path.parent)
+        # The index may hold the write or not: make it agree with the restored file.
+        path = self._existing_file(pending.doc_id)
+        with self.index.snapshot() as snap:
+            indexed = snap.get_document(pending.doc_id)
+        if path is not None:
+            try:
+                doc: Document | None = read_document_file(self.corpus_dir, path)
+            except DocumentError:  # unreadable: it keeps its last indexed version, as `sync` does
+                doc = None
+            if doc is not None and (indexed is None or indexed.checksum != doc.checksum):
+                self.index.write(put=[doc], wait_seconds=wait_seconds)
+        elif indexed is not None:
+            self.index.write(delete=[pending.doc_id], wait_seconds=wait_seconds)
+        self.journal.discard()
+        log.warning("undid the write of document %r that %s", pending.doc_id, why)
+        return pending.doc_id
 
     def _remove_empty_folders(self, folder: Path) -> None:
         """The folders a document id made (a/b/c), once nothing is left in them."""
@@ -119,6 +186,7 @@ class Library:
         if self.corpus_dir is None:
             raise DocumentError("this library has no corpus folder to sync from")
         with exclusive_lock(self._lock_path, wait_seconds):
+            self._recover(wait_seconds)
             with self.index.snapshot() as snap:
                 indexed = snap.document_ids()
             stale: list[tuple[str, Path]] = []

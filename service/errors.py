@@ -17,6 +17,7 @@ from index.errors import (
     IndexMissing,
     IndexOutdated,
     NotFound,
+    StorageFull,
     WriterBusy,
 )
 
@@ -46,6 +47,7 @@ class Error(Enum):
     INTERNAL_ERROR = (500, "an unexpected error (logged)")
     INDEX_UNAVAILABLE = (503, "the index is missing, outdated or unreachable; retry later")
     WRITER_BUSY = (503, "another process is writing the index; retry shortly")
+    INSUFFICIENT_STORAGE = (507, "the disk holding the corpus or index is full; the write changed nothing")
 
     @property
     def status(self) -> int:
@@ -141,6 +143,13 @@ def register_error_handlers(app: Flask, html_renderer: Any = None, database: boo
             response = error_response(Error.INDEX_UNAVAILABLE, "the database cannot be reached; retry shortly")
             response.headers["Retry-After"] = "5"
             return response
+
+    @app.errorhandler(StorageFull)
+    def _storage_full(exc: StorageFull) -> Response:
+        log.error("write refused: %s", exc)
+        response = error_response(Error.INSUFFICIENT_STORAGE, str(exc))
+        response.headers["Retry-After"] = "60"
+        return response
 
     @app.errorhandler(WriterBusy)
     def _busy(exc: WriterBusy) -> Response:

@@ -47,12 +47,26 @@ def open_services(config: dict[str, Any]) -> Services:
     lock_dir.mkdir(parents=True, exist_ok=True)
     # With PostgreSQL the database is the shared source of truth: no host's folder is.
     library = Library(None if backend == "postgresql" else config["CORPUS_DIR"], index, lock_dir)
+    _recover_interrupted_write(library)
     writer = BackgroundWriter(index, live, derived_every=config["DERIVED_EVERY_SECONDS"])
     if config["BACKGROUND_WRITER_SECONDS"] > 0:
         writer.start(config["BACKGROUND_WRITER_SECONDS"])
     if config["GLOSSARY_POLL_SECONDS"] > 0:
         _watch(live, writer)
     return Services(live, index, library, writer, backend)
+
+
+def _recover_interrupted_write(library: Library) -> None:
+    """A document write that a crash stopped part-way is undone before anything is served.
+
+    Every later write (and `glossary build`) does this too, so a failure here only logs.
+    """
+    if library.journal is None or library.journal.pending() is None:
+        return
+    try:
+        library.recover(wait_seconds=1.0)
+    except Exception:  # noqa: BLE001 - serve what the index holds; the next write retries
+        log.exception("could not undo an interrupted document write yet; the next write retries")
 
 
 def _watch(live: LiveGlossary, writer: BackgroundWriter) -> None:

@@ -57,7 +57,7 @@ from index.backends.base import (
     StoredPassage,
 )
 from index.corpus import Document, Passage, passage_id
-from index.durable import exclusive_lock, fsync_tree, replace_symlink, write_atomically
+from index.durable import exclusive_lock, fsync_tree, no_space_is_storage_full, replace_symlink, write_atomically
 from index.errors import IndexMissing, IndexOutdated
 from index.glossary import Glossary
 from index.matcher import Match
@@ -713,11 +713,35 @@ class _Commit:
                 self.writer.update_document(sterm=term_id, stats=merged.to_json())
         self.writer.update_document(**_state_record(state))
         self.searcher.close()
-        self.writer.commit()
+        try:
+            self.writer.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.writer.cancel()
+            remove_unfinished_commits(Path(self.ix.storage.folder))
+            raise
 
     def cancel(self) -> None:
         self.searcher.close()
         self.writer.cancel()
+
+
+def remove_unfinished_commits(gen: Path) -> None:
+    """Files of commits that never finished (a full disk, a kill -9): not in the generation's TOC.
+
+    whoosh removes them only after its next successful commit, which a full disk may never
+    allow; called under the write lock, so no commit is running.
+    """
+    ix = whoosh.index.open_dir(str(gen))
+    try:
+        toc = ix._read_toc()
+        whoosh.index.clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+    finally:
+        ix.close()
+    for leftover in gen.glob("*.tmp"):  # a writer's scratch folder
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in gen.glob(f"_{ix.indexname}_*.toc.*"):  # a TOC never renamed into place
+        leftover.unlink(missing_ok=True)
 
 
 def _open_generation(path: Path) -> tuple[Any, IndexState]:
@@ -931,8 +955,10 @@ class WhooshIndex(PassageIndex):
         self, put: Iterable[Document] = (), delete: Iterable[str] = (), wait_seconds: float = WRITE_WAIT_SECONDS
     ) -> None:
         """One durable commit under the write lock: documents, their postings and the counts."""
-        with exclusive_lock(self.root / LOCK, wait_seconds):
-            _write_into(self.root / os.readlink(self.root / CURRENT), put, delete)
+        with exclusive_lock(self.root / LOCK, wait_seconds), no_space_is_storage_full("the index"):
+            gen = self.root / os.readlink(self.root / CURRENT)
+            remove_unfinished_commits(gen)
+            _write_into(gen, put, delete)
 
     def replace_all(
         self,

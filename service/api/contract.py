@@ -64,7 +64,7 @@ def operation(
     if args is not None:
         implied.append(Error.BAD_ARGUMENTS)
     if write:
-        implied += [Error.UNAUTHORIZED, Error.WRITES_DISABLED, Error.WRITER_BUSY]
+        implied += [Error.UNAUTHORIZED, Error.WRITES_DISABLED, Error.WRITER_BUSY, Error.INSUFFICIENT_STORAGE]
     if body:
         implied += [Error.PAYLOAD_TOO_LARGE, Error.UNSUPPORTED_MEDIA_TYPE]
     if any(schema is not None for schema in body.values()):

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema, fields, validate
 
-from index.durable import write_atomically
+from index.durable import no_space_is_storage_full, write_atomically
 from index.errors import GlossaryInvalid, HistoryUnavailable
 from index.export import csv_import_diff, to_csv, to_skos
 from index.history import changes_since, term_history
@@ -180,6 +180,7 @@ def import_csv(args: dict[str, Any]) -> Any:
         raise ApiError(Error.BAD_CSV, f"the CSV cannot be applied: {exc}") from None
     written = False
     if not args["dry_run"] and diff:
-        write_atomically(path, new_text.encode("utf-8"))
+        with no_space_is_storage_full("the glossary file"):
+            write_atomically(path, new_text.encode("utf-8"))
         written = True
     return {"dry_run": args["dry_run"], "diff": diff, "written": written}
