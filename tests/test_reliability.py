@@ -370,27 +370,41 @@ def _wait_for(check: Any, seconds: float = 30.0) -> Any:
         time.sleep(0.2)
 
 
+# Root reads any file whatever its mode; without these capabilities it obeys the mode like any user.
+AS_A_USER = ("setpriv", "--bounding-set", "-dac_override,-dac_read_search")
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("damage", ["invalid", "deleted"], ids=["invalid glossary", "deleted glossary"])
+@pytest.mark.parametrize("damage", ["invalid", "deleted", "unreadable"])
 def test_a_worker_restarted_under_a_bad_glossary_boots_and_serves(
-    server: Gunicorn, glossary_file: Path, damage: str
+    gunicorn_env: dict[str, str], glossary_file: Path, damage: str
 ) -> None:
-    if damage == "invalid":
-        glossary_file.write_text("terms:\n  - id: [x\n")
-    else:
-        glossary_file.unlink()
-    _wait_for(lambda: requests.get(f"{server.url}/api/status", timeout=5).json()["glossary"]["problems"])
-    killed = server.worker_pids()
-    assert len(killed) == 2
-    for pid in killed:
-        os.kill(pid, signal.SIGKILL)  # gunicorn boots new ones, under the bad file
-    _wait_for(lambda: len(server.worker_pids() - killed) == 2)
-    _wait_for(lambda: requests.get(f"{server.url}/api/status", timeout=5).json()["worker"] not in server.workers)
-    assert server.process.poll() is None, "the master must stay up"
-    r = requests.get(f"{server.url}/api/terms/gpu", timeout=5)
-    assert r.status_code == 200 and r.json()["id"] == "gpu"  # the index's glossary still serves
-    problems = requests.get(f"{server.url}/api/status", timeout=5).json()["glossary"]["problems"]
-    assert problems and problems[0]["file"].endswith("glossary.yaml")
+    server = Gunicorn(gunicorn_env, prefix=AS_A_USER if damage == "unreadable" else ())
+    try:
+        if damage == "invalid":
+            glossary_file.write_text("terms:\n  - id: [x\n")
+        elif damage == "deleted":
+            glossary_file.unlink()
+        else:
+            glossary_file.chmod(0)
+        # Reported before any restart (an unreadable file was not: the watcher only saw mtime and size).
+        _wait_for(lambda: requests.get(f"{server.url}/api/status", timeout=5).json()["glossary"]["problems"])
+        killed = server.worker_pids()
+        assert len(killed) == 2
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)  # gunicorn boots new ones, under the bad file
+        _wait_for(lambda: len(server.worker_pids() - killed) == 2)
+        _wait_for(lambda: requests.get(f"{server.url}/api/status", timeout=5).json()["worker"] not in server.workers)
+        assert server.process.poll() is None, "the master must stay up"
+        r = requests.get(f"{server.url}/api/terms/gpu", timeout=5)
+        assert r.status_code == 200 and r.json()["id"] == "gpu"  # the index's glossary still serves
+        problems = requests.get(f"{server.url}/api/status", timeout=5).json()["glossary"]["problems"]
+        assert problems and problems[0]["file"] == "glossary.yaml"
+        expected = {"invalid": "", "deleted": "missing", "unreadable": "Permission denied"}[damage]
+        assert expected in problems[0]["message"]
+    finally:
+        glossary_file.chmod(0o644) if glossary_file.exists() else None
+        server.stop()
 
 
 @pytest.mark.postgres

@@ -93,7 +93,8 @@ def status() -> Any:
             "path": Path(svc.live.path).name,
             "file_version": on_disk.version if on_disk else None,
             "pending": bool(on_disk and on_disk.version != store.glossary.version and not svc.live.problems),
-            "problems": [p.as_dict() for p in svc.live.problems],
+            # Named like `path`: where the service's files live is not the public's business.
+            "problems": [{**p.as_dict(), "file": Path(p.file).name} for p in svc.live.problems],
         },
         "index": {
             "backend": svc.backend,

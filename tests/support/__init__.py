@@ -33,9 +33,17 @@ def free_port() -> int:
 class Gunicorn:
     """A real gunicorn on a free loopback port, started and stopped by a test."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2, port: int | None = None, ready_path: str | None = None):
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int = 2,
+        port: int | None = None,
+        ready_path: str | None = None,
+        prefix: tuple[str, ...] = (),
+    ):
         """Started when every worker has answered /api/status, or, with `ready_path`, when that
-        path answers 200 (for a service that cannot read its index yet)."""
+        path answers 200 (for a service that cannot read its index yet). `prefix` runs gunicorn
+        under another command (`setpriv ...`)."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._output = ""
@@ -47,6 +55,7 @@ class Gunicorn:
         }
         self.process = subprocess.Popen(
             [
+                *prefix,
                 sys.executable,
                 "-m",
                 "gunicorn",
