@@ -439,6 +439,62 @@ def test_a_database_down_at_start_is_not_fatal_and_recovers_without_a_restart(
         server_db.stop()
 
 
+@pytest.mark.postgres
+def test_a_database_outage_under_load_fails_fast_and_recovers_without_a_restart(
+    gunicorn_env: dict[str, str], corpus_dir: Path, glossary_file: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from index.backends.postgres import PostgresIndex
+
+    server_db = PostgresServer(free_port())
+    try:
+        url = server_db.new_database()
+        loaded = PostgresIndex(url)
+        loaded.replace_all(read_corpus(corpus_dir), load_glossary(glossary_file))
+        loaded.close()
+        service = Gunicorn({**gunicorn_env, "DATABASE_URL": url, "GLOSSARY_SERVICE_RESPONSE_CACHE_SIZE": "0"})
+        paths = ["/api/terms/gpu", "/api/terms/gpu/passages", "/api/search?q=twin", "/api/terms?lang=en"]
+
+        def load(seconds: float) -> list[tuple[int, float, bool]]:
+            """Four clients reading for `seconds`: (status, seconds taken, Retry-After given)."""
+
+            def client(n: int) -> list[tuple[int, float, bool]]:
+                seen, end = [], time.monotonic() + seconds
+                for i in range(100_000):  # bounded by time, and by count
+                    if time.monotonic() > end:
+                        break
+                    started = time.monotonic()
+                    r = requests.get(service.url + paths[(n + i) % len(paths)], timeout=60)
+                    seen.append((r.status_code, time.monotonic() - started, "Retry-After" in r.headers))
+                return seen
+
+            with ThreadPoolExecutor(4) as pool:
+                return [x for part in pool.map(client, range(4)) for x in part]
+
+        try:
+            assert {status for status, _, _ in load(2)} == {200}
+            server_db.pause()  # stopped under load: the pooled connections break
+            down = load(8)
+            assert {status for status, _, _ in down} <= {200, 503}, "no 500 while the database is down"
+            refused = [(took, retry) for status, took, retry in down if status == 503]
+            assert len(refused) > 20 and all(retry for _, retry in refused)
+            assert max(took for took, _ in refused) < 5, "fail fast, not after a 30 s pool timeout"
+            print(f"outage: {len(refused)} refused of {len(down)}, slowest {max(t for t, _ in refused):.3f} s")
+            started = time.monotonic()
+            assert requests.get(service.url + "/healthz", timeout=5).status_code == 200  # liveness
+            assert time.monotonic() - started < 1
+            assert requests.get(service.url + "/readyz", timeout=10).status_code == 503
+            server_db.resume()
+            _wait_for(lambda: requests.get(f"{service.url}/readyz", timeout=10).status_code == 200, 60)
+            assert {status for status, _, _ in load(2)} == {200}, "recovered without a restart"
+            assert service.process.poll() is None
+        finally:
+            service.stop()
+    finally:
+        server_db.stop()
+
+
 # -- bounded answers, nothing leaked ---------------------------------------------------------------
 def test_annotate_answers_are_bounded(client: Any) -> None:
     body = "GPU " * 250_000  # 1 MB, the body limit: 250,000 matches

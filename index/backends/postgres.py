@@ -337,6 +337,50 @@ def _reason(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
 
 
+class _Outage:
+    """Fail fast while the database is down, instead of every request waiting on the pool.
+
+    Once a request finds the database unreachable, the others are refused at once (503) for
+    `PROBE_EVERY` seconds; then one request probes with a fresh connection, and when that
+    succeeds the pool drops its broken connections and requests go through again.
+    """
+
+    PROBE_EVERY = 1.0
+
+    def __init__(self, url: str, pool: ConnectionPool[Any]):
+        self._url = url
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._reason: str | None = None
+        self._next_probe = 0.0
+
+    def begin(self, exc: BaseException) -> None:
+        with self._lock:
+            if self._reason is None:
+                log.warning("the database at %s is unreachable: %s", _safe(self._url), _reason(exc))
+            self._reason = _reason(exc)
+            self._next_probe = time.monotonic() + self.PROBE_EVERY
+
+    def check(self) -> None:
+        """Raise DatabaseUnavailable at once while the database is known to be down."""
+        if self._reason is None:
+            return
+        if time.monotonic() < self._next_probe or not self._lock.acquire(blocking=False):
+            raise DatabaseUnavailable(f"cannot reach the database at {_safe(self._url)}: {self._reason}")
+        try:  # this request probes; the others keep failing fast meanwhile
+            self._next_probe = time.monotonic() + self.PROBE_EVERY
+            try:
+                psycopg.connect(self._url, connect_timeout=2).close()
+            except psycopg.OperationalError as exc:
+                self._reason = _reason(exc)
+                raise DatabaseUnavailable(f"cannot reach the database at {_safe(self._url)}: {self._reason}") from None
+            self._pool.check()  # drop the connections the outage broke
+            log.warning("the database at %s is reachable again", _safe(self._url))
+            self._reason = None
+        finally:
+            self._lock.release()
+
+
 class PostgresIndex(PassageIndex):
     """Reads and writes documents, postings and counts in PostgreSQL through a connection pool."""
 
@@ -364,6 +408,7 @@ class PostgresIndex(PassageIndex):
         )
         self._ready = False
         self._ready_lock = threading.Lock()
+        self._outage = _Outage(url, self._pool)
         self._pool.open(wait=False)
         try:
             self._ensure_ready(connect_seconds)
@@ -393,6 +438,7 @@ class PostgresIndex(PassageIndex):
     def pool(self) -> ConnectionPool[Any]:
         if not self._ready:
             self._ensure_ready(self._wait_seconds)
+        self._outage.check()
         return self._pool
 
     def ready(self) -> bool:
@@ -400,7 +446,10 @@ class PostgresIndex(PassageIndex):
         try:
             with self.pool.connection() as conn:
                 conn.execute("SELECT 1")
-        except (PoolTimeout, psycopg.OperationalError, DatabaseUnavailable):
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            self._outage.begin(exc)
+            return False
+        except DatabaseUnavailable:
             return False
         return True
 
@@ -413,7 +462,11 @@ class PostgresIndex(PassageIndex):
         return f"pg.{self._rows('SELECT version FROM index_state')[0][0]}"
 
     def snapshot(self) -> PostgresSnapshot:
-        return PostgresSnapshot(self.pool, self._stats.get)
+        try:
+            return PostgresSnapshot(self.pool, self._stats.get)
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            self._outage.begin(exc)
+            raise DatabaseUnavailable(f"cannot reach the database at {_safe(self.url)}: {_reason(exc)}") from None
 
     # -- writing ---------------------------------------------------------------------------
     @staticmethod
