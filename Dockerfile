@@ -1,5 +1,9 @@
-# The glossary service: gunicorn on port 8000, index built at image build time, non-root user.
+# The glossary service: nginx on port 8000 in front of gunicorn's workers (slow clients), index
+# built at image build time, non-root user.
 FROM python:3.11-slim
+
+RUN apt-get update && apt-get install -y --no-install-recommends nginx-light \
+    && rm -rf /var/lib/apt/lists/*
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 
@@ -18,7 +22,7 @@ RUN glossary check glossary.yaml \
     && chown -R glossary:glossary /srv/glossary
 
 USER glossary
-ENV GLOSSARY_SERVICE_BIND=0.0.0.0:8000
+ENV GLOSSARY_SERVICE_BIND=0.0.0.0:8000 GLOSSARY_SERVICE_PROXY=nginx
 EXPOSE 8000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
 CMD ["gunicorn", "-c", "service/gunicorn_conf.py", "service:create_app()"]

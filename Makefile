@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
-APT_PACKAGES := chromium fonts-nanum postgresql-15 wrk
+APT_PACKAGES := chromium fonts-nanum postgresql-15 wrk nginx-light
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-fast test-slow lint bench index install system-deps clean
@@ -63,6 +63,7 @@ bench: system-deps $(STAMP)
 	$(BIN)/python bench/core.py
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/slow_clients.py
 
 clean:
 	rm -rf var test-artifacts bench/out .pytest_cache

@@ -38,6 +38,12 @@ SERVER_DEFAULTS: dict[str, Any] = {
     "ACCESS_LOG": None,  # off unless asked for ("-" = stdout)
     "LOG_LEVEL": "info",
     "WRITER_PROCESS": 1,  # 0: gunicorn's master forks no background writer process
+    # "nginx": nginx listens on BIND in front of the workers, for slow clients (service/proxy.py).
+    "PROXY": None,
+    "PROXY_HEADER_TIMEOUT": 10,  # seconds to send the whole request header
+    "PROXY_BODY_TIMEOUT": 10,  # seconds between two reads of a request body
+    "PROXY_SEND_TIMEOUT": 30,  # seconds between two writes of an answer to a client
+    "PROXY_MAX_CONNECTIONS": 4096,
 }
 
 _INTS = {
@@ -48,6 +54,10 @@ _INTS = {
     "WORKERS",
     "THREADS",
     "WRITER_PROCESS",
+    "PROXY_HEADER_TIMEOUT",
+    "PROXY_BODY_TIMEOUT",
+    "PROXY_SEND_TIMEOUT",
+    "PROXY_MAX_CONNECTIONS",
 }
 _FLOATS = {"GLOSSARY_POLL_SECONDS", "WRITE_WAIT_SECONDS", "BACKGROUND_WRITER_SECONDS", "DERIVED_EVERY_SECONDS"}
 

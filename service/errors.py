@@ -47,6 +47,7 @@ class Error(Enum):
     INTERNAL_ERROR = (500, "an unexpected error (logged)")
     INDEX_UNAVAILABLE = (503, "the index is missing, outdated or unreachable; retry later")
     WRITER_BUSY = (503, "another process is writing the index; retry shortly")
+    SERVICE_UNAVAILABLE = (503, "the proxy in front cannot reach the workers in time; retry shortly")
     INSUFFICIENT_STORAGE = (507, "the disk holding the corpus or index is full; the write changed nothing")
 
     @property

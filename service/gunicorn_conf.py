@@ -17,10 +17,17 @@ import multiprocessing
 import os
 import signal
 
+from service import proxy
 from service.config import server_settings, settings
 
 _server = server_settings()
-bind = _server["BIND"]
+if _server["PROXY"] == "nginx":  # nginx listens on BIND; the workers on a private socket behind it
+    _upstream = proxy.private_socket()
+    bind = f"unix:{_upstream}"
+elif _server["PROXY"]:
+    raise SystemExit(f"GLOSSARY_SERVICE_PROXY={_server['PROXY']!r}: the proxy we run is nginx")
+else:
+    bind = _server["BIND"]
 workers = _server["WORKERS"] or multiprocessing.cpu_count()
 worker_class = _server["WORKER_CLASS"]
 threads = _server["THREADS"]
@@ -39,6 +46,7 @@ limit_request_line = 8190
 os.environ.setdefault("GLOSSARY_SERVICE_BACKGROUND_WRITER_SECONDS", "5")
 
 _writer_pid = 0
+_nginx = None
 
 
 def on_starting(server):  # type: ignore[no-untyped-def]
@@ -70,9 +78,12 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
 
 
 def when_ready(server):  # type: ignore[no-untyped-def]
-    global _writer_pid
+    global _writer_pid, _nginx
     from service.writer_process import start
 
+    if _server["PROXY"] == "nginx":
+        _nginx = proxy.start_nginx(_server["BIND"], _upstream, _server, settings()["MAX_CONTENT_LENGTH"])
+        server.log.info("nginx %d listens on %s in front of the workers", _nginx.pid, _server["BIND"])
     if not _server["WRITER_PROCESS"]:
         return  # another app under these settings (the benchmark's hello ceiling)
 
@@ -81,6 +92,8 @@ def when_ready(server):  # type: ignore[no-untyped-def]
 
 
 def on_exit(server):  # type: ignore[no-untyped-def]
+    if _nginx is not None:
+        proxy.stop_nginx(_nginx, _upstream)
     if _writer_pid:
         try:
             os.kill(_writer_pid, signal.SIGTERM)

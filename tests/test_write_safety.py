@@ -61,6 +61,7 @@ def tree(folder: Path) -> dict[str, str]:
     } | {p.relative_to(folder).as_posix() + "/": "" for p in folder.rglob("*") if p.is_dir()}
 
 
+@pytest.mark.slow
 def test_a_full_disk_refuses_writes_with_507_changes_nothing_and_recovers_by_itself(small_disk: Path) -> None:
     corpus, index = small_disk / "corpus", small_disk / "index"
     shutil.copytree(DATA / "corpus", corpus)
@@ -191,6 +192,7 @@ def _state(library: Library, doc_id: str) -> tuple[str | None, str | None]:
     return on_disk, doc.checksum if doc else None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", list(STEPS))
 @pytest.mark.parametrize("op", ["put new", "put existing", "delete"])
 def test_kill_minus_nine_at_each_step_of_a_write_leaves_corpus_and_index_agreeing(

@@ -111,7 +111,7 @@ class Gunicorn:
         process (which runs at nice 10)."""
         master = self.process.pid
         children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        return {int(c) for c in children if _nice(int(c)) == 0}
+        return {int(c) for c in children if _nice(int(c)) == 0 and _comm(int(c)) != "nginx"}
 
     def stop(self) -> str:
         if self.process.poll() is None:
@@ -126,6 +126,13 @@ class Gunicorn:
         with self.process.stdout:
             self._output = self.process.stdout.read()
         return self._output
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _nice(pid: int) -> int:
