@@ -56,7 +56,7 @@ lint: $(STAMP)
 
 ## The long reliability checks: 60 s soak and repeated kill -9 of the builder.
 test-slow: system-deps $(STAMP)
-	RELIABILITY_FULL=1 $(BIN)/python -m pytest tests/test_reliability.py -m slow
+	RELIABILITY_FULL=1 $(BIN)/python -m pytest tests/test_reliability.py tests/test_write_safety.py tests/test_slow_clients.py -m slow
 
 bench: system-deps $(STAMP)
 	$(BIN)/python bench/postings.py --sizes 10000,100000,1000000

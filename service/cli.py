@@ -119,8 +119,20 @@ def _counts_line(index: PassageIndex, glossary: Glossary) -> str:
     "--procs", type=click.IntRange(1, 16), default=1, show_default=True, help="Writer processes for a full build."
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--if-missing",
+    is_flag=True,
+    help="Only build where nothing was built yet (a container's start: a database that holds documents is left alone).",
+)
 def build(
-    glossary_path: str, corpus_dir: str, index_dir: str, database_url: str | None, full: bool, procs: int, quiet: bool
+    glossary_path: str,
+    corpus_dir: str,
+    index_dir: str,
+    database_url: str | None,
+    full: bool,
+    procs: int,
+    quiet: bool,
+    if_missing: bool,
 ) -> None:
     """Build the index (term postings included), or bring it up to date with the corpus folder
     and the glossary file: documents added, changed or removed, and a glossary edit re-matched.
@@ -131,6 +143,10 @@ def build(
     total = count_corpus_files(corpus_dir)
     skipped: list[Skipped] = []
     index = open_index(index_dir, database_url)
+    if if_missing and not index.is_fresh():
+        click.echo(f"{'the database' if database_url else index_dir} holds an index already; left as it is")
+        index.close()
+        return
     if database_url or full or not index_exists(index_dir):
         with tqdm(total=total, unit="doc", disable=quiet, desc="indexing") as bar:
             loaded = index.replace_all(

@@ -112,11 +112,11 @@ def start_nginx(bind: str, upstream: Path, server: dict[str, Any], max_body: int
         raise RuntimeError("GLOSSARY_SERVICE_PROXY=nginx, but nginx is not installed (apt-get install nginx-light)")
     config = upstream.parent / "nginx.conf"
     config.write_text(nginx_config(bind, upstream, server, max_body), encoding="utf-8")
-    check = subprocess.run([binary, "-t", "-q", "-c", str(config)], capture_output=True, text=True)
+    check = subprocess.run([binary, "-e", "stderr", "-t", "-q", "-c", str(config)], capture_output=True, text=True)
     if check.returncode != 0:
         raise RuntimeError(f"nginx refused its configuration: {check.stderr.strip()}")
     return subprocess.Popen(
-        [binary, "-c", str(config), "-g", "daemon off;"],
+        [binary, "-e", "stderr", "-c", str(config), "-g", "daemon off;"],
         preexec_fn=_die_with_parent,  # noqa: PLW1509 - gunicorn's master has no other threads here
     )
 

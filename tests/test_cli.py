@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from service.cli import main
@@ -110,3 +111,22 @@ def test_rebuild_flag_and_missing_corpus(glossary_file: Path, corpus_dir: Path, 
     assert code == 0 and "built" in out
     code, out = run("build", "--glossary", str(glossary_file), "--corpus", str(tmp_path / "nope"), "--index", str(ix))
     assert code == 1 and "no corpus folder" in out
+
+
+@pytest.mark.parametrize("backend", ["whoosh", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_build_if_missing_builds_once_and_then_leaves_the_index_alone(
+    backend: str, glossary_file: Path, corpus_dir: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A container's start: the first builds from the sample corpus; later ones keep what the
+    service wrote since (a database that holds documents is not replaced by the image's corpus)."""
+    where = ["--index", str(tmp_path / "ix")]
+    if backend == "postgresql":
+        where = ["--database", request.getfixturevalue("postgres").new_database()]
+    build = ["build", "--glossary", str(glossary_file), "--corpus", str(corpus_dir), *where, "--if-missing", "--quiet"]
+    code, out = run(*build)
+    assert code == 0 and "built" in out, out
+    (corpus_dir / "alpha.md").unlink()
+    code, out = run(*build)
+    assert code == 0 and "holds an index already" in out, out
+    code, out = run("stats", *where)
+    assert code == 0 and "documents\t3" in out, out

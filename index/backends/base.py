@@ -242,5 +242,9 @@ class PassageIndex(ABC):
         with self.snapshot() as snap:
             return snap.state
 
+    @abstractmethod
+    def is_fresh(self) -> bool:
+        """Nothing was ever built here: no index folder, or a database with no documents and no glossary."""
+
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release files or connections."""

@@ -461,6 +461,10 @@ class PostgresIndex(PassageIndex):
     def version(self) -> str:
         return f"pg.{self._rows('SELECT version FROM index_state')[0][0]}"
 
+    def is_fresh(self) -> bool:
+        row = self._rows("SELECT glossary_text IS NULL AND NOT EXISTS (SELECT 1 FROM documents) FROM index_state")
+        return bool(row[0][0])
+
     def snapshot(self) -> PostgresSnapshot:
         try:
             return PostgresSnapshot(self.pool, self._stats.get)

@@ -940,6 +940,9 @@ class WhooshIndex(PassageIndex):
     def version(self) -> str:
         return self._current_pin().version
 
+    def is_fresh(self) -> bool:
+        return not index_exists(self.root)
+
     def snapshot(self) -> WhooshSnapshot:
         with self._lock:
             pin = self._current_pin()
