@@ -1,6 +1,7 @@
 # The two commands a new user needs: `make run` and `make test` (see README.md).
 # Everything they need is installed here: a virtualenv with the pinned packages, and, for the
-# tests, Debian's chromium (browser tests) and PostgreSQL 15 server (scale-out backend).
+# tests, Debian's chromium (browser tests), PostgreSQL 15 server (scale-out backend), nginx (slow
+# clients) and rootful podman with mmdebstrap (the container image and compose tests).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
-APT_PACKAGES := chromium fonts-nanum postgresql-15 wrk nginx-light
+APT_PACKAGES := chromium fonts-nanum postgresql-15 wrk nginx-light podman runc mmdebstrap golang-github-containernetworking-plugin-dnsname
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-fast test-slow lint bench index install system-deps clean
