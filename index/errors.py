@@ -44,6 +44,18 @@ class DocumentError(GlossaryServiceError):
     """A document cannot be read or stored (bad id, not text, not UTF-8, too large)."""
 
 
+class ExtractionError(DocumentError):
+    """A file is not what it claims, or has no text to take (HTML, PDF)."""
+
+
+class FetchError(DocumentError):
+    """A URL cannot be fetched (the source failed, timed out, sent too much); the message says why."""
+
+
+class FetchRefused(FetchError):
+    """A URL may not be fetched: not http(s), or a private address the allow-list does not name."""
+
+
 class NotFound(GlossaryServiceError):
     """An unknown term or document."""
 

@@ -175,6 +175,43 @@ def build(
 
 
 @main.command()
+@CORPUS
+@INDEX
+@DATABASE
+@click.option("--allow", multiple=True, metavar="CIDR", help="A private network that may be fetched (repeatable).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.argument("targets", nargs=-1, required=True)
+def ingest(
+    corpus_dir: str,
+    index_dir: str,
+    database_url: str | None,
+    allow: tuple[str, ...],
+    quiet: bool,
+    targets: tuple[str, ...],
+) -> None:
+    """Add web pages, RSS/Atom feeds (every article they link), HTML and PDF files as documents.
+
+    TARGETS are URLs or files. A document already there with the same text is left alone;
+    one that changed is replaced. Each failure is one line; the exit code is 1 if any failed.
+    """
+    from index.fetch import FetchPolicy
+    from index.ingest import Ingester
+
+    index = open_index(index_dir, database_url)
+    settings_allow = str(settings()["FETCH_ALLOW"]).split(",")
+    policy = FetchPolicy.allowing([*settings_allow, *allow], max_bytes=int(settings()["FETCH_MAX_BYTES"]))
+    library = Library(None if database_url else corpus_dir, index, index_dir)
+    with tqdm(unit="item", disable=quiet, desc="ingesting") as bar:  # a feed adds its articles
+        report = Ingester(library, policy, on_item=lambda _: bar.update()).ingest(targets)
+    index.close()
+    for item, why in report.failed:
+        click.echo(f"failed {item}: {why}")
+    click.echo(f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.failed)} failed")
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command()
 @GLOSSARY
 @INDEX
 @DATABASE

@@ -25,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     # writer (glossary edits, derived data); 0: never (a separate writer process does it).
     "BACKGROUND_WRITER_SECONDS": 0.5,
     "DERIVED_EVERY_SECONDS": 30.0,  # candidate terms are recomputed at most this often after writes
+    # Networks the service may fetch from although private (comma-separated CIDRs): an intranet.
+    "FETCH_ALLOW": "",
+    "FETCH_MAX_BYTES": 5_000_000,  # a fetched page or PDF larger than this is refused
     # Check every API response against its declared contract (the tests turn this on).
     "CHECK_RESPONSES": False,
 }
@@ -48,6 +51,7 @@ SERVER_DEFAULTS: dict[str, Any] = {
 
 _INTS = {
     "CHECK_RESPONSES",
+    "FETCH_MAX_BYTES",
     "MAX_CONTENT_LENGTH",
     "MAX_PAGE_SIZE",
     "RESPONSE_CACHE_SIZE",

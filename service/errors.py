@@ -13,6 +13,8 @@ from werkzeug.exceptions import HTTPException
 from index.errors import (
     DatabaseUnavailable,
     DocumentError,
+    FetchError,
+    FetchRefused,
     GlossaryServiceError,
     IndexMissing,
     IndexOutdated,
@@ -34,6 +36,7 @@ class Error(Enum):
     BAD_CSV = (400, "the CSV cannot be applied to the glossary")
     BAD_DOCUMENT = (400, "the document cannot be stored as sent")
     BAD_DOCUMENT_ID = (400, "the document id breaks the id rules")
+    URL_REFUSED = (400, "the URL may not be fetched: not http(s), or a private address not on the allow-list")
     UNAUTHORIZED = (401, "the write token is missing or wrong")
     WRITES_DISABLED = (403, "the service has no write token configured")
     NOT_FOUND = (404, "no such term, document or page; details may suggest terms")
@@ -45,6 +48,7 @@ class Error(Enum):
     UNPROCESSABLE = (422, "the body has invalid fields; details name each one")
     INVALID_GLOSSARY = (422, "the change would make the glossary invalid; details list the problems")
     INTERNAL_ERROR = (500, "an unexpected error (logged)")
+    FETCH_FAILED = (502, "the URL could not be fetched: the source failed, was too slow or sent too much")
     INDEX_UNAVAILABLE = (503, "the index is missing, outdated or unreachable; retry later")
     WRITER_BUSY = (503, "another process is writing the index; retry shortly")
     SERVICE_UNAVAILABLE = (503, "the proxy in front cannot reach the workers in time; retry shortly")
@@ -123,6 +127,10 @@ def register_error_handlers(app: Flask, html_renderer: Any = None, database: boo
 
     @app.errorhandler(DocumentError)
     def _bad_document(exc: DocumentError) -> Response:
+        if isinstance(exc, FetchRefused):
+            return error_response(Error.URL_REFUSED, str(exc))
+        if isinstance(exc, FetchError):
+            return error_response(Error.FETCH_FAILED, str(exc))
         return error_response(Error.BAD_DOCUMENT, str(exc))
 
     @app.errorhandler(IndexMissing)

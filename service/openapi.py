@@ -78,13 +78,18 @@ def _operation_spec(path: str, op: Operation, params: dict[str, str]) -> dict[st
         spec["requestBody"] = {
             "required": True,
             "content": {
-                mime: {"schema": schema if schema is not None else {"type": "string"}}
-                for mime, schema in op.body.items()
+                mime: {"schema": schema if schema is not None else _raw_body(mime)} for mime, schema in op.body.items()
             },
         }
     if op.write:
         spec["security"] = [{"bearer": []}]
     return spec
+
+
+def _raw_body(mime: str) -> dict[str, Any]:
+    if mime.startswith("text/"):
+        return {"type": "string"}
+    return {"type": "string", "format": "binary", "contentMediaType": mime}
 
 
 def build_spec(app: Flask) -> dict[str, Any]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, url_for
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from index.corpus import Document, validate_document_id
 from index.errors import DocumentError
+from index.fetch import FetchPolicy, fetch
+from index.ingest import extract, id_for_url
 from service.api.contract import operation, parse_json_body
 from service.errors import ApiError, Error
 from service.render import document_json
@@ -37,11 +39,22 @@ class DocumentFields(Schema):
         ],
     )
     lang = fields.String(validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))
-    text = fields.String(required=True, validate=[validate.Length(min=1), STORABLE_TEXT])
+    text = fields.String(
+        validate=[validate.Length(min=1), STORABLE_TEXT],
+        metadata={"description": "the document's text; without it, the page or PDF at `url` is fetched"},
+    )
+
+    @validates_schema
+    def _text_or_url(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.get("text") and not data.get("url"):
+            raise ValidationError("send the text, or a url to fetch it from", "text")
 
 
 class NewDocument(DocumentFields):
-    id = fields.String(required=True, validate=[validate.Length(min=1, max=300), validate.Regexp(DOC_ID_PATTERN)])
+    id = fields.String(
+        validate=[validate.Length(min=1, max=300), validate.Regexp(DOC_ID_PATTERN)],
+        metadata={"description": "required unless the document is fetched from `url` (its id is then made from it)"},
+    )
 
     @validates("id")
     def _valid_id(self, value: str, **kwargs: Any) -> None:
@@ -75,11 +88,53 @@ def _checked_id(doc_id: str) -> str:
         raise ApiError(Error.BAD_DOCUMENT_ID, str(exc)) from None
 
 
-def _store(doc_id: str, data: dict[str, Any]) -> tuple[Document, bool]:
-    meta = {k: data.get(k) for k in ("title", "date", "source", "url", "lang")}
+# Bodies a document can come in: JSON (its text, or a url to fetch), an HTML page, a PDF file.
+DOCUMENT_BODIES = {"text/html": None, "application/pdf": None}
+META = ("title", "date", "source", "url", "lang")
+
+
+class NewDocumentArgs(Schema):
+    id = fields.String(
+        validate=[validate.Length(min=1, max=300), validate.Regexp(DOC_ID_PATTERN)],
+        metadata={"description": "for an HTML or PDF body: the new document's id (else made from its URL or title)"},
+    )
+
+
+def _fetch_policy() -> FetchPolicy:
+    config = current_app.config
+    return FetchPolicy.allowing(str(config["FETCH_ALLOW"]).split(","), max_bytes=int(config["FETCH_MAX_BYTES"]))
+
+
+def _from_json(data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The text and metadata of a JSON body; without text, what its url points to."""
+    meta = {k: data.get(k) for k in META}
     if meta["date"] is not None:
         meta["date"] = meta["date"].isoformat()
-    return services().library.put(doc_id, data["text"], meta, current_app.config["WRITE_WAIT_SECONDS"])
+    if data.get("text"):
+        return data["text"], meta
+    fetched = fetch(data["url"], _fetch_policy())
+    assert fetched is not None  # no conditional headers were sent
+    found = extract(fetched.body, fetched.content_type, fetched.url, fetched.charset)
+    # What the client sent wins over what the page says.
+    return found.text, {k: meta[k] if meta[k] not in (None, "") else v for k, v in found.meta().items()}
+
+
+def _from_file() -> tuple[str, dict[str, Any]]:
+    """The text and metadata of an HTML page or a PDF file sent as the body."""
+    found = extract(request.get_data(), request.mimetype, charset=request.mimetype_params.get("charset"))
+    return found.text, found.meta()
+
+
+def _document_body(schema: type[Schema]) -> tuple[str | None, str, dict[str, Any]]:
+    """(id from a JSON body, text, metadata) of a request, whichever body type it sent."""
+    if request.mimetype in DOCUMENT_BODIES:
+        return (None, *_from_file())
+    data = parse_json_body(schema)
+    return (data.get("id"), *_from_json(data))
+
+
+def _store(doc_id: str, text: str, meta: dict[str, Any]) -> tuple[Document, bool]:
+    return services().library.put(doc_id, text, meta, current_app.config["WRITE_WAIT_SECONDS"])
 
 
 @operation(
@@ -100,17 +155,26 @@ def get_document(doc_id: str) -> Any:
     bp,
     "/documents",
     "POST",
-    body={"application/json": NewDocument},
+    args=NewDocumentArgs,
+    body={"application/json": NewDocument, **DOCUMENT_BODIES},
     responses={201: DocumentOut},
-    errors=[Error.CONFLICT, Error.BAD_DOCUMENT],
+    errors=[Error.CONFLICT, Error.BAD_DOCUMENT, Error.BAD_DOCUMENT_ID, Error.URL_REFUSED, Error.FETCH_FAILED],
     write=True,
 )
-def create_document() -> Any:
-    """Add a document; 409 if the id is taken (PUT replaces it)."""
-    data = parse_json_body(NewDocument)
-    if current_store().get_document(data["id"]) is not None:
-        raise ApiError(Error.CONFLICT, f"document {data['id']!r} exists; PUT replaces it")
-    doc, _ = _store(data["id"], data)
+def create_document(args: dict[str, Any]) -> Any:
+    """Add a document (JSON with its text or a url to fetch, an HTML page, or a PDF); 409 if the id is taken.
+
+    The text of an HTML page is its main article text (no navigation or boilerplate), with
+    title, date, site, URL and language from its metadata; a PDF's is its text in reading
+    order, with title and date from its metadata. PUT replaces a document.
+    """
+    body_id, text, meta = _document_body(NewDocument)
+    doc_id = body_id or args.get("id") or (id_for_url(meta["url"]) if meta.get("url") else None)
+    if doc_id is None:
+        raise ApiError(Error.BAD_DOCUMENT_ID, "give the new document's id (?id=...): the body has no URL to make one")
+    if current_store().get_document(_checked_id(doc_id)) is not None:
+        raise ApiError(Error.CONFLICT, f"document {doc_id!r} exists; PUT replaces it")
+    doc, _ = _store(doc_id, text, meta)
     response: Response = jsonify(document_json(doc))
     response.status_code = 201
     response.headers["Location"] = url_for("documents.get_document", doc_id=doc.id)
@@ -121,16 +185,16 @@ def create_document() -> Any:
     bp,
     "/documents/<doc_id:doc_id>",
     "PUT",
-    body={"application/json": DocumentFields},
+    body={"application/json": DocumentFields, **DOCUMENT_BODIES},
     responses={200: DocumentOut, 201: DocumentOut},
-    errors=[Error.BAD_DOCUMENT_ID, Error.BAD_DOCUMENT],
+    errors=[Error.BAD_DOCUMENT_ID, Error.BAD_DOCUMENT, Error.URL_REFUSED, Error.FETCH_FAILED],
     write=True,
 )
 def replace_document(doc_id: str) -> Any:
-    """Create or replace a document: durable and visible to every worker on return."""
+    """Create or replace a document (JSON, HTML or PDF, as POST takes): durable, visible to every worker on return."""
     _checked_id(doc_id)
-    data = parse_json_body(DocumentFields)
-    doc, created = _store(doc_id, data)
+    _, text, meta = _document_body(DocumentFields)
+    doc, created = _store(doc_id, text, meta)
     return document_json(doc), 201 if created else 200
 
 
