@@ -65,6 +65,7 @@ bench: system-deps $(STAMP)
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/slow_clients.py
+	$(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf var test-artifacts bench/out .pytest_cache
