@@ -18,12 +18,13 @@ class Problem:
     term: str | None
     field: str | None
     message: str
+    entry: str = "term"  # what `term` names: a term of the glossary, a source of sources.yaml
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         parts = [where]
         if self.term:
-            parts.append(f"term {self.term}")
+            parts.append(f"{self.entry} {self.term}")
         if self.field:
             parts.append(f"field {self.field}")
         return f"{': '.join(parts)}: {self.message}"
@@ -34,6 +35,14 @@ class Problem:
 
 class GlossaryInvalid(GlossaryServiceError):
     """The glossary file has problems; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class SourcesInvalid(GlossaryServiceError):
+    """sources.yaml has problems; `problems` lists every one."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems

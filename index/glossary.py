@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,19 +127,22 @@ def _term_from(data: dict[str, Any], line: int | None) -> Term:
     )
 
 
-def _flatten(messages: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
-    """marshmallow's nested error dict as (path, message) pairs."""
+def flatten_messages(
+    messages: Any, path: tuple[Any, ...] = (), known: Iterable[str] = KNOWN_FIELDS
+) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """marshmallow's nested error dict as (path, message) pairs; an unknown field that is close
+    to a `known` one says which it may have meant."""
     if isinstance(messages, dict):
         for key, value in messages.items():
             # Dict fields nest errors under "value"/"key"; they are not part of the YAML path.
-            yield from _flatten(value, path if key in ("value", "key") and path else path + (key,))
+            yield from flatten_messages(value, path if key in ("value", "key") and path else path + (key,), known)
     elif isinstance(messages, list):
         for message in messages:
-            yield from _flatten(message, path)
+            yield from flatten_messages(message, path, known)
     else:
         message = str(messages)
         if message == "Unknown field." and path:
-            near = difflib.get_close_matches(str(path[-1]), KNOWN_FIELDS, n=1, cutoff=0.7)
+            near = difflib.get_close_matches(str(path[-1]), list(known), n=1, cutoff=0.7)
             if near:
                 message = f"Unknown field; did you mean `{near[0]}`?"
         yield path, message
@@ -160,7 +163,7 @@ def parse_terms(text: str, path: str = "glossary.yaml") -> Glossary:
     try:
         GlossaryFileSchema().load(data)
     except ValidationError as exc:
-        for field_path, message in _flatten(exc.messages):
+        for field_path, message in flatten_messages(exc.messages):
             problems.append(
                 Problem(path, line_of(root, field_path, key_line=True), None, ".".join(map(str, field_path)), message)
             )
@@ -176,7 +179,7 @@ def parse_terms(text: str, path: str = "glossary.yaml") -> Glossary:
         try:
             loaded = TermSchema().load(raw)
         except ValidationError as exc:
-            for field_path, message in _flatten(exc.messages):
+            for field_path, message in flatten_messages(exc.messages):
                 where = term_path + field_path
                 problems.append(
                     Problem(

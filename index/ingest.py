@@ -103,10 +103,17 @@ def feed_links(raw: bytes) -> list[str]:
 class Ingester:
     """Writes items into a Library, counting what happened in `report`."""
 
-    def __init__(self, library: Library, policy: FetchPolicy, on_item: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        library: Library,
+        policy: FetchPolicy,
+        on_item: Callable[[str], None] | None = None,
+        lang: str | None = None,
+    ):
         self.library = library
         self.policy = policy
         self.on_item = on_item
+        self.lang = lang  # a source's language, for every document it brings
         self.report = IngestReport()
 
     def ingest(self, targets: Iterable[str]) -> IngestReport:
@@ -150,6 +157,8 @@ class Ingester:
 
     def write(self, doc_id: str, found: Extracted) -> None:
         meta: dict[str, Any] = found.meta()
+        if self.lang:
+            meta["lang"] = self.lang
         with self.library.index.snapshot() as snap:
             existing = snap.get_document(doc_id)
         if existing is not None and existing.checksum == checksum_of(render_document(meta, found.text)):

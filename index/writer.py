@@ -9,6 +9,7 @@ Its work, in order:
    reader keeps answering from the previous glossary and postings.
 2. Derived data (candidate terms) older than the index content: computed again, at most once
    per `derived_every` seconds, and stored for readers.
+3. The sources of sources.yaml that are due: polled, their new articles written as documents.
 Progress goes to the index (`publish_job`), so that every worker's /api/status shows it.
 """
 
@@ -24,6 +25,7 @@ from index.candidates import DERIVED_NAME as CANDIDATES
 from index.candidates import find_candidates
 from index.glossary import Glossary
 from index.live import LiveGlossary
+from index.poller import SourcePoller
 from index.postings import MATCHER_VERSION
 from index.vocabulary import glossary_from_text
 
@@ -57,9 +59,16 @@ def candidates_data(index: PassageIndex) -> tuple[int, list[dict[str, Any]]]:
 
 
 class BackgroundWriter:
-    def __init__(self, index: PassageIndex, live: LiveGlossary, derived_every: float = 30.0):
+    def __init__(
+        self,
+        index: PassageIndex,
+        live: LiveGlossary,
+        derived_every: float = 30.0,
+        poller: SourcePoller | None = None,
+    ):
         self.index = index
         self.live = live
+        self.poller = poller
         self.derived_every = derived_every
         self._derived_at = 0.0
         self._reported = 0.0
@@ -133,6 +142,8 @@ class BackgroundWriter:
             content_version, data = candidates_data(self.index)
             self.index.store_derived(CANDIDATES, content_version, data)
             done.append(CANDIDATES)
+        if self.poller is not None:
+            done += [f"poll:{name}" for name in self.poller.poll()]
         return done
 
     def _derived_due(self, force: bool) -> bool:

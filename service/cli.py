@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -209,6 +210,79 @@ def ingest(
     click.echo(f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.failed)} failed")
     if report.failed:
         sys.exit(1)
+
+
+SOURCES = _setting("--sources", "SOURCES_PATH", "sources.yaml", "The sources file.", click.Path(dir_okay=False))
+
+
+@main.command()
+@SOURCES
+@CORPUS
+@INDEX
+@DATABASE
+@click.option("--once", is_flag=True, help="Poll what is due once and exit (for cron); else poll every 5 s.")
+@click.option("--all", "everything", is_flag=True, help="Poll every source now, due or not.")
+def poll(
+    sources_path: str, corpus_dir: str, index_dir: str, database_url: str | None, once: bool, everything: bool
+) -> None:
+    """Poll the feeds and pages of the sources file, as the service's background writer does.
+
+    Only one process polls: when the service (or another `glossary poll`) holds the index's
+    writer lock, this one says so and exits 0.
+    """
+    from index.poller import SourcePoller
+    from service.config import fetch_policy
+
+    index = open_index(index_dir, database_url)
+    if not index.try_writer_lock():
+        click.echo("another process (the service's background writer) polls the sources; nothing to do")
+        index.close()
+        return
+    library = Library(None if database_url else corpus_dir, index, index_dir)
+    poller = SourcePoller(sources_path, library, fetch_policy(settings()))
+    try:
+        for _ in range(1 if once else 10**9):  # bounded: cron runs --once
+            polled = poller.poll(force=everything)
+            if polled:
+                click.echo(f"polled {', '.join(polled)}")
+            if once:
+                break
+            time.sleep(5)
+        _print_sources(poller.stored())
+    finally:
+        index.close()
+
+
+@main.command()
+@INDEX
+@DATABASE
+def sources(index_dir: str, database_url: str | None) -> None:
+    """Each followed source: when it last succeeded, what failed, how many documents it added."""
+    from index.poller import STATE
+
+    index = open_index(index_dir, database_url)
+    with index.snapshot() as snap:
+        stored = snap.derived(STATE)
+    index.close()
+    _print_sources(stored["data"] if stored else None)
+
+
+def _print_sources(data: dict[str, Any] | None) -> None:
+    from index.poller import public_status
+
+    found = public_status({"data": data} if data else None)
+    for problem in found["problems"]:
+        click.echo(f"problem: {problem}")
+    if not found["sources"]:
+        click.echo("no sources polled yet")
+    for src in found["sources"]:
+        error = src["last_error"]["message"] if src["last_error"] else "-"
+        click.echo(
+            f"{src['name']}\t{src['url']}\tlast success {src['last_success'] or 'never'}\t"
+            f"{src['documents_added']} documents\tfailures {src['failures_in_a_row']}\tlast error {error}"
+        )
+        for item in src["item_errors"]:
+            click.echo(f"  failed {item['item']}: {item['message']}")
 
 
 @main.command()

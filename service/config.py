@@ -6,11 +6,14 @@ The one place that reads the environment, for the app, the CLI, gunicorn and the
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from index.fetch import FetchPolicy
 
 DEFAULTS: dict[str, Any] = {
     "GLOSSARY_PATH": "glossary.yaml",
+    "SOURCES_PATH": "sources.yaml",  # feeds and pages to follow (index/sources.py); none when missing
     "CORPUS_DIR": "corpus",
     "INDEX_DIR": "var/index",
     "DATABASE_URL": None,  # set it to serve from PostgreSQL instead of whoosh
@@ -82,6 +85,12 @@ def from_environment(names: Iterable[str] = DEFAULTS, prefix: str = "GLOSSARY_SE
 def settings() -> dict[str, Any]:
     """The app's settings: defaults, then the environment."""
     return {**DEFAULTS, **from_environment()}
+
+
+def fetch_policy(config: Mapping[str, Any]) -> FetchPolicy:
+    """What the service may fetch: public addresses, and the private networks FETCH_ALLOW names."""
+    allow = str(config.get("FETCH_ALLOW") or "").split(",")
+    return FetchPolicy.allowing(allow, max_bytes=int(config.get("FETCH_MAX_BYTES") or DEFAULTS["FETCH_MAX_BYTES"]))
 
 
 def server_settings() -> dict[str, Any]:

@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 from index.corpus import validate_document_id
 from index.errors import DocumentError
 from index.matcher import leftmost_longest
+from index.poller import STATE, public_status
 from index.tracking import PeriodCount
 from service.render import term_detail
 from service.state import current_store
@@ -181,3 +182,9 @@ def trends_page() -> Any:
 def candidates_page() -> Any:
     found = current_store().candidates(limit=40)
     return render_template("candidates.html", candidates=found.items, fresh=found, highlight=highlight)
+
+
+@bp.get("/sources")
+def sources_page() -> Any:
+    found = public_status(current_store().snapshot.derived(STATE))
+    return render_template("sources.html", problems=found["problems"], sources=found["sources"])

@@ -16,8 +16,10 @@ from index.backends import PassageIndex, backend_name, open_index
 from index.errors import GlossaryServiceError
 from index.library import Library
 from index.live import LiveGlossary
+from index.poller import SourcePoller
 from index.store import Store
 from index.writer import BackgroundWriter
+from service.config import fetch_policy
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,8 @@ def open_services(config: dict[str, Any]) -> Services:
     # With PostgreSQL the database is the shared source of truth: no host's folder is.
     library = Library(None if backend == "postgresql" else config["CORPUS_DIR"], index, lock_dir)
     _recover_interrupted_write(library)
-    writer = BackgroundWriter(index, live, derived_every=config["DERIVED_EVERY_SECONDS"])
+    poller = SourcePoller(config["SOURCES_PATH"], library, fetch_policy(config))
+    writer = BackgroundWriter(index, live, derived_every=config["DERIVED_EVERY_SECONDS"], poller=poller)
     if config["BACKGROUND_WRITER_SECONDS"] > 0:
         writer.start(config["BACKGROUND_WRITER_SECONDS"])
     if config["GLOSSARY_POLL_SECONDS"] > 0:

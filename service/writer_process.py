@@ -14,9 +14,11 @@ import signal
 import time
 
 from index.backends import open_index
+from index.library import Library
 from index.live import LiveGlossary
+from index.poller import SourcePoller
 from index.writer import BackgroundWriter
-from service.config import settings
+from service.config import fetch_policy, settings
 
 log = logging.getLogger("glossary.writer")
 INTERVAL_SECONDS = 0.5
@@ -27,8 +29,12 @@ def run(parent: int) -> None:
     os.nice(10)  # background work: the serving workers come first for the CPU
     config = settings()
     index = open_index(config["INDEX_DIR"], config["DATABASE_URL"], lazy=True)
+    library = Library(None if config["DATABASE_URL"] else config["CORPUS_DIR"], index, config["INDEX_DIR"])
     writer = BackgroundWriter(
-        index, LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=0.0), derived_every=config["DERIVED_EVERY_SECONDS"]
+        index,
+        LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=0.0),
+        derived_every=config["DERIVED_EVERY_SECONDS"],
+        poller=SourcePoller(config["SOURCES_PATH"], library, fetch_policy(config)),
     )
     while os.getppid() == parent:
         try:

@@ -28,36 +28,10 @@ from index.postings import PassageFilter
 from index.vocabulary import load_glossary
 from service.cli import main
 from tests.support import ROOT, TOKEN
-from tests.support.website import Website
+from tests.support.website import ENGLISH, KOREAN, Website, article, atom, rss
 
 LOOPBACK = FetchPolicy.allowing(["127.0.0.1/32"], total_seconds=3.0, max_bytes=200_000)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def article(title: str, paragraphs: list[str], date: str = "2025-03-14", lang: str = "en", url: str = "") -> bytes:
-    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
-    canonical = f'<link rel="canonical" href="{url}">' if url else ""
-    return f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
-<title>{title} | Tech Daily</title><meta property="og:site_name" content="Tech Daily">
-<meta name="author" content="Jane Roe">{canonical}
-<script type="application/ld+json">{{"@context": "https://schema.org", "@type": "NewsArticle",
- "headline": "{title}", "datePublished": "{date}T09:00:00+09:00"}}</script></head>
-<body><nav><a href="/">Home</a> <a href="/tech">Tech</a> <a href="/login">Log in</a></nav>
-<div class="ad">Sponsored: the best GPU deals of the week, click here now.</div>
-<article><h1>{title}</h1>{body}</article>
-<footer>Copyright 2025 Tech Daily. All rights reserved. <a href="/privacy">Privacy</a></footer>
-</body></html>""".encode()
-
-
-ENGLISH = [
-    "The government announced a national programme to build sovereign AI capabilities, including an AI factory.",
-    "Officials said the programme would secure 10,000 GPUs for universities and start-ups over two years.",
-    "Critics asked whether digital twins of factories would benefit as much as the language models.",
-]
-KOREAN = [
-    "정부는 소버린 AI 역량을 키우기 위해 국가 AI 컴퓨팅 센터를 세우고 GPU를 확보하겠다고 밝혔다.",
-    "업계는 디지털 트윈과 피지컬 AI가 제조업의 경쟁력을 바꿀 것이라고 내다봤다.",
-]
 
 
 def two_column_pdf() -> bytes:
@@ -186,22 +160,6 @@ def test_fetch_refuses_private_addresses_bad_schemes_and_misbehaving_servers(sit
 
 
 # -- feeds and the CLI --------------------------------------------------------------------------
-def rss(items: list[tuple[str, str]]) -> bytes:
-    entries = "".join(f"<item><title>{t}</title><link>{link}</link></item>" for t, link in items)
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>{entries}</channel></rss>'.encode()
-
-
-def atom(items: list[tuple[str, str]]) -> bytes:
-    entries = "".join(
-        f'<entry><title>{t}</title><link href="{link}"/><id>{link}</id><updated>2025-03-14T00:00:00Z</updated></entry>'
-        for t, link in items
-    )
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Blog</title>'
-        f"<id>urn:blog</id><updated>2025-03-14T00:00:00Z</updated>{entries}</feed>"
-    ).encode()
-
-
 def test_feeds_become_documents_once_and_a_bad_item_does_not_stop_the_rest(site: Website, tmp_path: Path) -> None:
     a = site.page("/news/korea-ai", article("Korea bets on sovereign AI", ENGLISH, url=site.url + "/news/korea-ai"))
     b = site.page("/news/ko", article("소버린 AI에 거는 한국", KOREAN, lang="ko"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from index.backends.whoosh import WhooshIndex
 from index.corpus import read_corpus
 from index.vocabulary import load_glossary
 from tests.support import ROOT, TOKEN, Gunicorn
+from tests.support.website import ENGLISH, Website, article, rss
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -201,3 +203,50 @@ def test_narrow_screen_layout(site: Gunicorn, browser: Any) -> None:
     assert width <= 380, "no horizontal scrolling on a phone"
     shot(page, "term-narrow")
     context.close()
+
+
+def test_sources_page_shows_what_the_one_poller_did(tmp_path: Path, page: Any) -> None:
+    """Two workers and the writer process: the feed is polled once per interval, not once per
+    process, and the Sources page shows each source's state."""
+    web = Website()
+    try:
+        a = web.page("/a", article("Sovereign AI in Korea", ENGLISH))
+        web.page("/rss.xml", rss([("A", a), ("Gone", web.status("/gone", 404))]), "application/rss+xml")
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(
+            f"sources:\n  - name: field-news\n    url: {web.url}/rss.xml\n    every: 1h\n    tags: [ai]\n"
+            f"  - name: broken\n    url: {web.status('/down', 500)}\n    every: 1h\n"
+        )
+        shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
+        WhooshIndex(tmp_path / "index").replace_all(
+            read_corpus(tmp_path / "corpus"), load_glossary(ROOT / "glossary.yaml")
+        )
+        server = Gunicorn(
+            {
+                "GLOSSARY_SERVICE_GLOSSARY_PATH": str(ROOT / "glossary.yaml"),
+                "GLOSSARY_SERVICE_CORPUS_DIR": str(tmp_path / "corpus"),
+                "GLOSSARY_SERVICE_INDEX_DIR": str(tmp_path / "index"),
+                "GLOSSARY_SERVICE_SOURCES_PATH": str(sources),
+                "GLOSSARY_SERVICE_FETCH_ALLOW": "127.0.0.1/32",
+                "GLOSSARY_SERVICE_CHECK_RESPONSES": "1",
+            }
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                followed = requests.get(server.url + "/api/status", timeout=5).json()["sources"]["sources"]
+                if len(followed) == 2 and all(s["polls"] for s in followed):
+                    break
+                time.sleep(0.3)
+            time.sleep(2)  # time for a second poller, if there were one, to poll too
+            assert web.hits["/rss.xml"] == 1 and web.hits["/a"] == 1, web.hits
+            page.goto(server.url + "/sources")
+            row = page.locator("#source-field-news")
+            assert row.locator("td.added").inner_text() == "1"
+            assert "404" in row.inner_text()  # the article that failed
+            assert "HTTP 500" in page.locator("#source-broken td.error").inner_text()
+            shot(page, "sources")
+        finally:
+            server.stop()
+    finally:
+        web.stop()

@@ -9,9 +9,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from index.corpus import Document, validate_document_id
 from index.errors import DocumentError
-from index.fetch import FetchPolicy, fetch
+from index.fetch import fetch
 from index.ingest import extract, id_for_url
 from service.api.contract import operation, parse_json_body
+from service.config import fetch_policy
 from service.errors import ApiError, Error
 from service.render import document_json
 from service.state import current_store, services
@@ -100,11 +101,6 @@ class NewDocumentArgs(Schema):
     )
 
 
-def _fetch_policy() -> FetchPolicy:
-    config = current_app.config
-    return FetchPolicy.allowing(str(config["FETCH_ALLOW"]).split(","), max_bytes=int(config["FETCH_MAX_BYTES"]))
-
-
 def _from_json(data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The text and metadata of a JSON body; without text, what its url points to."""
     meta = {k: data.get(k) for k in META}
@@ -112,7 +108,7 @@ def _from_json(data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         meta["date"] = meta["date"].isoformat()
     if data.get("text"):
         return data["text"], meta
-    fetched = fetch(data["url"], _fetch_policy())
+    fetched = fetch(data["url"], fetch_policy(current_app.config))
     assert fetched is not None  # no conditional headers were sent
     found = extract(fetched.body, fetched.content_type, fetched.url, fetched.charset)
     # What the client sent wins over what the page says.

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint
 from marshmallow import Schema, fields
 
+from index.poller import STATE, public_status
 from service.api.contract import operation
 from service.errors import ApiError, Error
 from service.state import current_store, services
@@ -55,9 +56,42 @@ class IndexStatus(Schema):
     passages = fields.Integer(required=True)
 
 
+class PollError(Schema):
+    at = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class ItemError(PollError):
+    item = fields.String(required=True)
+
+
+class FollowedSource(Schema):
+    name = fields.String(required=True)
+    url = fields.String(required=True)
+    every_seconds = fields.Integer(required=True)
+    tags = fields.List(fields.String(), required=True)
+    polls = fields.Integer(required=True)
+    last_poll = fields.String(allow_none=True, required=True)
+    last_success = fields.String(allow_none=True, required=True)
+    last_error = fields.Nested(PollError, allow_none=True, required=True)
+    failures_in_a_row = fields.Integer(required=True, metadata={"description": "polls back off while this grows"})
+    next_poll = fields.String(allow_none=True, required=True)
+    documents_added = fields.Integer(required=True)
+    documents_written_last_poll = fields.Integer(required=True)
+    item_errors = fields.List(
+        fields.Nested(ItemError), required=True, metadata={"description": "the latest articles that failed"}
+    )
+
+
+class FollowedSources(Schema):
+    problems = fields.List(fields.String(), required=True, metadata={"description": "of sources.yaml"})
+    sources = fields.List(fields.Nested(FollowedSource), required=True)
+
+
 class StatusOut(Schema):
     glossary = fields.Nested(GlossaryStatus, required=True)
     index = fields.Nested(IndexStatus, required=True)
+    sources = fields.Nested(FollowedSources, required=True, metadata={"description": "the feeds and pages followed"})
     writer = fields.Dict(
         allow_none=True,
         required=True,
@@ -103,6 +137,7 @@ def status() -> Any:
             "documents": counts.documents,
             "passages": counts.passages,
         },
+        "sources": public_status(snap.derived(STATE)),
         "writer": svc.index.job(),
         "worker": worker_id(),
     }

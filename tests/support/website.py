@@ -108,3 +108,46 @@ class Website:
 
         self.routes[path] = answer
         return f"{self.url}{path}"
+
+
+# -- what the pages and feeds hold -----------------------------------------------------------
+def article(title: str, paragraphs: list[str], date: str = "2025-03-14", lang: str = "en", url: str = "") -> bytes:
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    canonical = f'<link rel="canonical" href="{url}">' if url else ""
+    return f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
+<title>{title} | Tech Daily</title><meta property="og:site_name" content="Tech Daily">
+<meta name="author" content="Jane Roe">{canonical}
+<script type="application/ld+json">{{"@context": "https://schema.org", "@type": "NewsArticle",
+ "headline": "{title}", "datePublished": "{date}T09:00:00+09:00"}}</script></head>
+<body><nav><a href="/">Home</a> <a href="/tech">Tech</a> <a href="/login">Log in</a></nav>
+<div class="ad">Sponsored: the best GPU deals of the week, click here now.</div>
+<article><h1>{title}</h1>{body}</article>
+<footer>Copyright 2025 Tech Daily. All rights reserved. <a href="/privacy">Privacy</a></footer>
+</body></html>""".encode()
+
+
+ENGLISH = [
+    "The government announced a national programme to build sovereign AI capabilities, including an AI factory.",
+    "Officials said the programme would secure 10,000 GPUs for universities and start-ups over two years.",
+    "Critics asked whether digital twins of factories would benefit as much as the language models.",
+]
+KOREAN = [
+    "정부는 소버린 AI 역량을 키우기 위해 국가 AI 컴퓨팅 센터를 세우고 GPU를 확보하겠다고 밝혔다.",
+    "업계는 디지털 트윈과 피지컬 AI가 제조업의 경쟁력을 바꿀 것이라고 내다봤다.",
+]
+
+
+def rss(items: list[tuple[str, str]]) -> bytes:
+    entries = "".join(f"<item><title>{t}</title><link>{link}</link></item>" for t, link in items)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>{entries}</channel></rss>'.encode()
+
+
+def atom(items: list[tuple[str, str]]) -> bytes:
+    entries = "".join(
+        f'<entry><title>{t}</title><link href="{link}"/><id>{link}</id><updated>2025-03-14T00:00:00Z</updated></entry>'
+        for t, link in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Blog</title>'
+        f"<id>urn:blog</id><updated>2025-03-14T00:00:00Z</updated>{entries}</feed>"
+    ).encode()
