@@ -25,7 +25,7 @@ _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _AUTOLINK = re.compile(r"<(?:https?|mailto):[^>]*>")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-META_FIELDS = ("title", "date", "source", "url", "lang")
+META_FIELDS = ("title", "date", "source", "url", "lang", "fetched")  # fetched: when taken from `url`
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class Document:
     passages: tuple[Passage, ...] = field(default=(), compare=False)
     checksum: str = ""
     markdown: bool = True
+    fetched: str | None = None  # ISO date and time the text was fetched from `url`
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -182,6 +183,7 @@ def parse_document(doc_id: str, raw: str, markdown: bool = True, meta: dict[str,
         passages=tuple(Passage(passage_id(doc_id, i), doc_id, i, t) for i, t in enumerate(texts, 1)),
         checksum=checksum_of(raw),
         markdown=markdown,
+        fetched=str(data["fetched"]) if data.get("fetched") else None,
     )
 
 

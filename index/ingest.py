@@ -14,9 +14,10 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from index.corpus import checksum_of, decode_text, validate_document_id
 from index.errors import DocumentError
@@ -50,13 +51,22 @@ def extract(
     return found
 
 
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid)$")
+
+
 def canonical(url: str) -> str:
-    """The URL an article is known by: no fragment, lower-case host, no default port."""
+    """The URL an article is known by: no fragment, no tracking parameters (a feed's utm_source),
+    lower-case host, no default port."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.port and parts.port not in (80, 443):
         host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", parts.query, ""))
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING.match(k)])
+    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", query, ""))
 
 
 def id_for_url(url: str) -> str:
@@ -153,15 +163,18 @@ class Ingester:
                 self._guarded(link, functools.partial(self._url, link, False))
             return
         found = extract(fetched.body, fetched.content_type, fetched.url, fetched.charset)
-        self.write(id_for_url(found.url or fetched.url), found)
+        self.write(id_for_url(found.url or fetched.url), found, fetched=now_iso())
 
-    def write(self, doc_id: str, found: Extracted) -> None:
-        meta: dict[str, Any] = found.meta()
+    def write(self, doc_id: str, found: Extracted, fetched: str | None = None) -> None:
+        meta: dict[str, Any] = {**found.meta(), "fetched": fetched}
         if self.lang:
             meta["lang"] = self.lang
         with self.library.index.snapshot() as snap:
             existing = snap.get_document(doc_id)
-        if existing is not None and existing.checksum == checksum_of(render_document(meta, found.text)):
+        # Unchanged: the same text and metadata, whenever it was fetched.
+        if existing is not None and existing.checksum == checksum_of(
+            render_document({**meta, "fetched": existing.fetched}, found.text)
+        ):
             self.report.unchanged.append(doc_id)
             return
         self.library.put(doc_id, found.text, meta)

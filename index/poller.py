@@ -19,7 +19,7 @@ from typing import Any
 
 from index.errors import DocumentError, FetchError, SourcesInvalid
 from index.fetch import FetchPolicy, fetch
-from index.ingest import Ingester, extract, feed_links, id_for_url, is_feed
+from index.ingest import Ingester, extract, feed_links, id_for_url, is_feed, now_iso
 from index.library import Library
 from index.sources import Source, load_sources
 
@@ -144,7 +144,7 @@ class SourcePoller:
                     ingester.ingest(feed_links(fetched.body))
                 else:
                     found = extract(fetched.body, fetched.content_type, fetched.url, fetched.charset)
-                    ingester.write(id_for_url(found.url or fetched.url), found)
+                    ingester.write(id_for_url(found.url or fetched.url), found, fetched=now_iso())
         except DocumentError as exc:  # the source itself failed: back off
             st["failures"] += 1
             st["last_error"] = {"at": now, "message": str(exc)}

@@ -165,7 +165,10 @@ def test_feeds_become_documents_once_and_a_bad_item_does_not_stop_the_rest(site:
     b = site.page("/news/ko", article("소버린 AI에 거는 한국", KOREAN, lang="ko"))
     broken = site.status("/news/gone", 500)
     site.page("/rss.xml", rss([("A", a), ("B", b), ("Gone", broken)]), "application/rss+xml")
-    site.page("/atom.xml", atom([("A again", a + "#comments")]), "application/atom+xml")  # the same article
+    # The same article, with a fragment and a feed's tracking parameters.
+    site.page(
+        "/atom.xml", atom([("A again", a + "?utm_source=atom&amp;utm_medium=feed#comments")]), "application/atom+xml"
+    )
     site.page("/not-a-feed.xml", b"<?xml version='1.0'?><rss><channel><item>", "application/rss+xml")
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     WhooshIndex(index).replace_all(read_corpus(ROOT / "corpus"), load_glossary(ROOT / "glossary.yaml"))
@@ -175,6 +178,7 @@ def test_feeds_become_documents_once_and_a_bad_item_does_not_stop_the_rest(site:
     )
     assert sorted(report.written) == sorted({id_for_url(a), id_for_url(b)})
     assert report.unchanged == [id_for_url(a)]  # found again through the Atom feed: not duplicated
+    assert id_for_url(a + "?utm_source=x&fbclid=y#top") == id_for_url(a) != id_for_url(a + "?page=2")
     assert [item for item, _ in report.failed] == [broken, site.url + "/not-a-feed.xml"]
     with WhooshIndex(index).snapshot() as snap:
         doc = snap.get_document(id_for_url(a))
@@ -230,6 +234,8 @@ def test_the_api_takes_html_pdf_and_a_url_to_fetch(client: Any, app: Any, site: 
     r = client.post("/api/documents", json={"url": url, "source": "Our pick"}, headers=AUTH)
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["id"] == id_for_url(url) and r.get_json()["source"] == "Our pick"  # the client's field wins
+    assert r.get_json()["fetched"].startswith(str(datetime.now(UTC).year))
+    assert client.get("/api/documents/korea").get_json()["fetched"] is None  # sent, not fetched
     # Refusals: JSON error bodies with the right status.
     r = client.post("/api/documents", json={"id": "x", "url": "http://169.254.169.254/latest"}, headers=AUTH)
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "url_refused"

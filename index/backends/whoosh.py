@@ -184,7 +184,7 @@ def _document_record(doc: Document) -> dict[str, Any]:
         "source": doc.source or "",
         "body": doc.body,
         "passages": [p.text for p in doc.passages],
-        "meta": {"url": doc.url, "checksum": doc.checksum, "markdown": doc.markdown},
+        "meta": {"url": doc.url, "checksum": doc.checksum, "markdown": doc.markdown, "fetched": doc.fetched},
         "date_column": (doc.date or "").encode(),
     }
 
@@ -270,6 +270,7 @@ def _stored_document(fields: dict[str, Any]) -> Document:
         tuple(Passage(passage_id(doc_id, i), doc_id, i, t) for i, t in enumerate(fields["passages"], 1)),
         meta.get("checksum", ""),
         meta.get("markdown", True),
+        meta.get("fetched"),
     )
 
 

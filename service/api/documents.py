@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from index.corpus import Document, validate_document_id
 from index.errors import DocumentError
 from index.fetch import fetch
-from index.ingest import extract, id_for_url
+from index.ingest import extract, id_for_url, now_iso
 from service.api.contract import operation, parse_json_body
 from service.config import fetch_policy
 from service.errors import ApiError, Error
@@ -78,6 +78,9 @@ class DocumentOut(Schema):
     source = fields.String(allow_none=True, required=True)
     url = fields.String(allow_none=True, required=True)
     lang = fields.String(required=True)
+    fetched = fields.String(
+        allow_none=True, required=True, metadata={"description": "when the text was fetched from `url` (ISO 8601)"}
+    )
     text = fields.String(required=True)
     passages = fields.List(fields.Nested(PassageBrief), required=True)
 
@@ -91,7 +94,7 @@ def _checked_id(doc_id: str) -> str:
 
 # Bodies a document can come in: JSON (its text, or a url to fetch), an HTML page, a PDF file.
 DOCUMENT_BODIES = {"text/html": None, "application/pdf": None}
-META = ("title", "date", "source", "url", "lang")
+META = ("title", "date", "source", "url", "lang")  # what a client may set
 
 
 class NewDocumentArgs(Schema):
@@ -112,7 +115,8 @@ def _from_json(data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     assert fetched is not None  # no conditional headers were sent
     found = extract(fetched.body, fetched.content_type, fetched.url, fetched.charset)
     # What the client sent wins over what the page says.
-    return found.text, {k: meta[k] if meta[k] not in (None, "") else v for k, v in found.meta().items()}
+    merged = {k: meta[k] if meta[k] not in (None, "") else v for k, v in found.meta().items()}
+    return found.text, {**merged, "fetched": now_iso()}
 
 
 def _from_file() -> tuple[str, dict[str, Any]]:
