@@ -25,7 +25,7 @@ _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _AUTOLINK = re.compile(r"<(?:https?|mailto):[^>]*>")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-META_FIELDS = ("title", "date", "source", "url", "lang", "fetched")  # fetched: when taken from `url`
+META_FIELDS = ("title", "date", "source", "url", "lang", "author", "fetched")  # fetched: when taken from `url`
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class Document:
     checksum: str = ""
     markdown: bool = True
     fetched: str | None = None  # ISO date and time the text was fetched from `url`
+    author: str | None = None
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -184,6 +185,7 @@ def parse_document(doc_id: str, raw: str, markdown: bool = True, meta: dict[str,
         checksum=checksum_of(raw),
         markdown=markdown,
         fetched=str(data["fetched"]) if data.get("fetched") else None,
+        author=str(data["author"]) if data.get("author") else None,
     )
 
 

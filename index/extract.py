@@ -41,7 +41,14 @@ class Extracted:
 
     def meta(self) -> dict[str, str | None]:
         """The fields a corpus document keeps (front matter)."""
-        return {"title": self.title, "date": self.date, "source": self.site, "url": self.url, "lang": self.lang}
+        return {
+            "title": self.title,
+            "date": self.date,
+            "source": self.site,
+            "url": self.url,
+            "lang": self.lang,
+            "author": self.author,
+        }
 
 
 def kind_of(raw: bytes, content_type: str | None = None) -> str:

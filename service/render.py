@@ -71,6 +71,7 @@ def document_json(doc: Document) -> dict[str, Any]:
     _, body = split_front_matter(doc.body)
     return {
         **doc.meta(),
+        "author": doc.author,
         "fetched": doc.fetched,
         "text": body,
         "passages": [{"passage": p.id, "ordinal": p.ordinal, "text": p.text} for p in doc.passages],

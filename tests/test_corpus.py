@@ -89,7 +89,7 @@ def test_bad_document_ids(bad: str) -> None:
 
 def test_front_matter_is_validated() -> None:
     with pytest.raises(DocumentError, match="unknown field"):
-        parse_document("d", "---\nauthor: me\n---\ntext\n")
+        parse_document("d", "---\nwriter: me\n---\ntext\n")
     with pytest.raises(DocumentError, match="not a date"):
         parse_document("d", "---\ndate: yesterday\n---\ntext\n")
     with pytest.raises(DocumentError, match="aliases|anchors"):

@@ -227,7 +227,7 @@ def test_the_api_takes_html_pdf_and_a_url_to_fetch(client: Any, app: Any, site: 
     assert (doc["title"], doc["date"], doc["source"], doc["url"]) == (
         "Korea bets on sovereign AI", "2025-03-14", "Tech Daily", "https://news.example/2025/korea-ai"
     )  # fmt: skip
-    assert [p["text"] for p in doc["passages"]] == ENGLISH
+    assert [p["text"] for p in doc["passages"]] == ENGLISH and doc["author"] == "Jane Roe"
     r = client.post("/api/documents?id=report", data=two_column_pdf(), content_type="application/pdf", headers=AUTH)
     assert r.status_code == 201 and r.get_json()["title"] == "National AI computing report"
     url = site.page("/news/x", article("Fetched", ENGLISH[:1]))

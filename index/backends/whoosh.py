@@ -184,7 +184,13 @@ def _document_record(doc: Document) -> dict[str, Any]:
         "source": doc.source or "",
         "body": doc.body,
         "passages": [p.text for p in doc.passages],
-        "meta": {"url": doc.url, "checksum": doc.checksum, "markdown": doc.markdown, "fetched": doc.fetched},
+        "meta": {
+            "url": doc.url,
+            "checksum": doc.checksum,
+            "markdown": doc.markdown,
+            "fetched": doc.fetched,
+            "author": doc.author,
+        },
         "date_column": (doc.date or "").encode(),
     }
 
@@ -271,6 +277,7 @@ def _stored_document(fields: dict[str, Any]) -> Document:
         meta.get("checksum", ""),
         meta.get("markdown", True),
         meta.get("fetched"),
+        meta.get("author"),
     )
 
 

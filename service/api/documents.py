@@ -40,6 +40,7 @@ class DocumentFields(Schema):
         ],
     )
     lang = fields.String(validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))
+    author = fields.String(allow_none=True, validate=[validate.Length(max=300), STORABLE_TEXT])
     text = fields.String(
         validate=[validate.Length(min=1), STORABLE_TEXT],
         metadata={"description": "the document's text; without it, the page or PDF at `url` is fetched"},
@@ -78,6 +79,7 @@ class DocumentOut(Schema):
     source = fields.String(allow_none=True, required=True)
     url = fields.String(allow_none=True, required=True)
     lang = fields.String(required=True)
+    author = fields.String(allow_none=True, required=True)
     fetched = fields.String(
         allow_none=True, required=True, metadata={"description": "when the text was fetched from `url` (ISO 8601)"}
     )
@@ -94,7 +96,7 @@ def _checked_id(doc_id: str) -> str:
 
 # Bodies a document can come in: JSON (its text, or a url to fetch), an HTML page, a PDF file.
 DOCUMENT_BODIES = {"text/html": None, "application/pdf": None}
-META = ("title", "date", "source", "url", "lang")  # what a client may set
+META = ("title", "date", "source", "url", "lang", "author")  # what a client may set
 
 
 class NewDocumentArgs(Schema):
