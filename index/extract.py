@@ -92,14 +92,17 @@ def from_html(raw: bytes, url: str | None = None, charset: str | None = None) ->
     import trafilatura  # imported here: only ingest needs it (it loads lxml and dateparser)
 
     html = decode_html(raw, charset)
-    found: Any = trafilatura.bare_extraction(  # a trafilatura Document (with_metadata, not as_dict)
-        html,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        favor_precision=True,
-    )
+    try:
+        found: Any = trafilatura.bare_extraction(  # a trafilatura Document (with_metadata, not as_dict)
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            favor_precision=True,
+        )
+    except Exception as exc:  # noqa: BLE001 - lxml and the date parsers raise many kinds on junk
+        raise ExtractionError(f"the page cannot be parsed: {type(exc).__name__}") from None
     if found is None or not (found.text or "").strip():
         raise ExtractionError("the page has no main text")
     lines = [line.strip() for line in found.text.splitlines() if line.strip()]

@@ -79,6 +79,11 @@ def id_for_url(url: str) -> str:
     return validate_document_id(f"web/{host[:60]}/{path}-{digest}")
 
 
+def id_for_text(text: str) -> str:
+    """An id for a document that came with no id and no URL: `doc-<12 hex of its text>`."""
+    return f"doc-{hashlib.sha1(text.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
+
+
 def id_for_file(path: Path) -> str:
     return validate_document_id(_slug(path.stem)[:100].strip("-._") or "document")
 

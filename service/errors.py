@@ -46,9 +46,12 @@ class Error(Enum):
     PAYLOAD_TOO_LARGE = (413, "the body is larger than the limit")
     UNSUPPORTED_MEDIA_TYPE = (415, "the body's media type is not one the endpoint takes")
     UNPROCESSABLE = (422, "the body has invalid fields; details name each one")
+    FETCH_FAILED = (
+        422,
+        "the URL could not be fetched: no such host, or the source failed, was too slow or sent too much",
+    )
     INVALID_GLOSSARY = (422, "the change would make the glossary invalid; details list the problems")
     INTERNAL_ERROR = (500, "an unexpected error (logged)")
-    FETCH_FAILED = (502, "the URL could not be fetched: the source failed, was too slow or sent too much")
     INDEX_UNAVAILABLE = (503, "the index is missing, outdated or unreachable; retry later")
     WRITER_BUSY = (503, "another process is writing the index; retry shortly")
     SERVICE_UNAVAILABLE = (503, "the proxy in front cannot reach the workers in time; retry shortly")

@@ -115,7 +115,16 @@ def build_spec(app: Flask) -> dict[str, Any]:
         paths.setdefault(path, {})[op.method.lower()] = _operation_spec(path, op, params)
     for path, methods in paths.items():
         spec.path(path=path, operations=methods)
-    app.extensions["openapi"] = built = spec.to_dict()
+    built = spec.to_dict()
+    # What marshmallow's field declarations cannot say (a rule across fields, `validates_schema`),
+    # a body schema states as `OPENAPI_EXTRA`, merged into its component.
+    for _, op, _ in operations(app):
+        for schema in op.body.values():
+            extra = getattr(schema, "OPENAPI_EXTRA", None)
+            if extra and schema is not None:
+                name = schema.__name__.removesuffix("Schema")
+                built["components"]["schemas"][name].update(extra)
+    app.extensions["openapi"] = built
     return built
 
 

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from index.corpus import Document, validate_document_id
 from index.errors import DocumentError
 from index.fetch import fetch
-from index.ingest import extract, id_for_url, now_iso
+from index.ingest import extract, id_for_text, id_for_url, now_iso
 from service.api.contract import operation, parse_json_body
 from service.config import fetch_policy
 from service.errors import ApiError, Error
@@ -46,6 +46,10 @@ class DocumentFields(Schema):
         metadata={"description": "the document's text; without it, the page or PDF at `url` is fetched"},
     )
 
+    OPENAPI_EXTRA = {
+        "anyOf": [{"required": ["text"]}, {"required": ["url"], "properties": {"url": {"type": "string"}}}]
+    }
+
     @validates_schema
     def _text_or_url(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not data.get("text") and not data.get("url"):
@@ -55,7 +59,7 @@ class DocumentFields(Schema):
 class NewDocument(DocumentFields):
     id = fields.String(
         validate=[validate.Length(min=1, max=300), validate.Regexp(DOC_ID_PATTERN)],
-        metadata={"description": "required unless the document is fetched from `url` (its id is then made from it)"},
+        metadata={"description": "without one, the id is made from the URL (`web/...`) or the text (`doc-...`)"},
     )
 
     @validates("id")
@@ -102,7 +106,7 @@ META = ("title", "date", "source", "url", "lang", "author")  # what a client may
 class NewDocumentArgs(Schema):
     id = fields.String(
         validate=[validate.Length(min=1, max=300), validate.Regexp(DOC_ID_PATTERN)],
-        metadata={"description": "for an HTML or PDF body: the new document's id (else made from its URL or title)"},
+        metadata={"description": "for an HTML or PDF body: the new document's id (else made from its URL or text)"},
     )
 
 
@@ -171,9 +175,8 @@ def create_document(args: dict[str, Any]) -> Any:
     order, with title and date from its metadata. PUT replaces a document.
     """
     body_id, text, meta = _document_body(NewDocument)
-    doc_id = body_id or args.get("id") or (id_for_url(meta["url"]) if meta.get("url") else None)
-    if doc_id is None:
-        raise ApiError(Error.BAD_DOCUMENT_ID, "give the new document's id (?id=...): the body has no URL to make one")
+    # Without an id: one made from the page's URL, else from the text itself.
+    doc_id = body_id or args.get("id") or (id_for_url(meta["url"]) if meta.get("url") else None) or id_for_text(text)
     if current_store().get_document(_checked_id(doc_id)) is not None:
         raise ApiError(Error.CONFLICT, f"document {doc_id!r} exists; PUT replaces it")
     doc, _ = _store(doc_id, text, meta)
