@@ -49,6 +49,22 @@ class SourcesInvalid(GlossaryServiceError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+class ReviewInvalid(GlossaryServiceError):
+    """review.yaml has problems; `problems` lists every one."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class AliasConflict(GlossaryServiceError):
+    """The alias is a label of another term already; `other` names it."""
+
+    def __init__(self, message: str, other: str):
+        self.other = other
+        super().__init__(message)
+
+
 class DocumentError(GlossaryServiceError):
     """A document cannot be read or stored (bad id, not text, not UTF-8, too large)."""
 

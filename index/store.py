@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from index import tracking
+from index.aliases import DERIVED_NAME as ALIASES
 from index.backends.base import Hit, IndexCounts, Snapshot, StoredPassage
 from index.candidates import DERIVED_NAME as CANDIDATES
 from index.corpus import Document
@@ -265,6 +266,19 @@ class Store:
             dt.datetime.fromtimestamp(found["computed_at"], dt.UTC).isoformat(),
             found["content_version"],
             found["content_version"] == self.snapshot.state.content_version,
+        )
+
+    def alias_suggestions(self) -> StoredCandidates:
+        """Alias suggestions as the background writer last stored them (never computed here)."""
+        found = self.snapshot.derived(ALIASES)
+        if found is None:
+            return StoredCandidates([], None, None, False)
+        state = self.snapshot.state
+        return StoredCandidates(
+            list(found["data"]["suggestions"]),
+            dt.datetime.fromtimestamp(found["computed_at"], dt.UTC).isoformat(),
+            None,
+            found["data"]["key"].startswith(f"{state.content_version}:{state.glossary_version}:"),
         )
 
 

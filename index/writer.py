@@ -9,7 +9,9 @@ Its work, in order:
    reader keeps answering from the previous glossary and postings.
 2. Derived data (candidate terms) older than the index content: computed again, at most once
    per `derived_every` seconds, and stored for readers.
-3. The sources of sources.yaml that are due: polled, their new articles written as documents.
+3. Alias suggestions, when the corpus, the glossary or review.yaml changed (at most once per
+   `derived_every` seconds): the whole corpus scanned, the result stored for readers.
+4. The sources of sources.yaml that are due: polled, their new articles written as documents.
 Progress goes to the index (`publish_job`), so that every worker's /api/status shows it.
 """
 
@@ -18,16 +20,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+from index.aliases import DERIVED_NAME as ALIASES
+from index.aliases import suggest_aliases
 from index.backends.base import PassageIndex
 from index.candidates import DERIVED_NAME as CANDIDATES
 from index.candidates import find_candidates
+from index.errors import ReviewInvalid
 from index.glossary import Glossary
 from index.live import LiveGlossary
 from index.poller import SourcePoller
 from index.postings import MATCHER_VERSION
-from index.vocabulary import glossary_from_text
+from index.review import Review, load_review
+from index.vocabulary import glossary_from_text, matcher_for
 
 log = logging.getLogger(__name__)
 CANDIDATES_KEPT = 200
@@ -35,6 +42,20 @@ CANDIDATES_KEPT = 200
 # cost (time and memory) that does not grow with the corpus.
 CANDIDATES_FROM_PASSAGES = 20_000
 PROGRESS_EVERY = 0.5  # seconds between progress reports
+
+
+def alias_data(index: PassageIndex, review: Review) -> dict[str, Any]:
+    """Alias suggestions over the whole corpus, as stored for readers (`derived("aliases")`)."""
+    with index.snapshot() as snap:
+        glossary = glossary_from_text(snap.state.glossary_text)
+        found = suggest_aliases(snap.all_passages(), glossary, matcher_for(glossary), review.rejected_aliases)
+        key = alias_key(snap.state.content_version, snap.state.glossary_version, review)
+    return {"key": key, "suggestions": [s.as_dict() for s in found]}
+
+
+def alias_key(content_version: int, glossary_version: str, review: Review) -> str:
+    """What alias suggestions depend on: the corpus, the glossary and the curators' rejections."""
+    return f"{content_version}:{glossary_version}:{review.version}"
 
 
 def candidates_data(index: PassageIndex) -> tuple[int, list[dict[str, Any]]]:
@@ -65,12 +86,15 @@ class BackgroundWriter:
         live: LiveGlossary,
         derived_every: float = 30.0,
         poller: SourcePoller | None = None,
+        review_path: str | Path | None = None,
     ):
         self.index = index
         self.live = live
         self.poller = poller
+        self.review_path = review_path
         self.derived_every = derived_every
         self._derived_at = 0.0
+        self._aliases_at = 0.0
         self._reported = 0.0
         self._proposed: str | None = None
         self._thread: threading.Thread | None = None
@@ -142,9 +166,32 @@ class BackgroundWriter:
             content_version, data = candidates_data(self.index)
             self.index.store_derived(CANDIDATES, content_version, data)
             done.append(CANDIDATES)
+        if self._aliases_due(force_derived):
+            self._aliases_at = started = time.monotonic()
+            aliases = alias_data(self.index, self._review())
+            self.index.store_derived(ALIASES, 0, aliases)
+            log.info("alias suggestions: %d in %.1f s", len(aliases["suggestions"]), time.monotonic() - started)
+            done.append(ALIASES)
         if self.poller is not None:
             done += [f"poll:{name}" for name in self.poller.poll()]
         return done
+
+    def _review(self) -> Review:
+        if self.review_path is None:
+            return Review()
+        try:
+            return load_review(self.review_path)
+        except ReviewInvalid as exc:  # a bad edit of review.yaml: no rejections until it is fixed
+            log.error("review file rejected:\n%s", exc)
+            return Review()
+
+    def _aliases_due(self, force: bool) -> bool:
+        with self.index.snapshot() as snap:
+            stored = snap.derived(ALIASES)
+            key = alias_key(snap.state.content_version, snap.state.glossary_version, self._review())
+        if stored is not None and stored["data"]["key"] == key:
+            return False
+        return force or stored is None or time.monotonic() - self._aliases_at >= self.derived_every
 
     def _derived_due(self, force: bool) -> bool:
         with self.index.snapshot() as snap:

@@ -74,10 +74,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["doc_id"] = DocumentIdConverter
 
     from service import pages
-    from service.api import documents, glossary_file, status, terms, text, tracking
+    from service.api import curation, documents, glossary_file, status, terms, text, tracking
     from service.openapi import bp as openapi_bp
 
-    for blueprint in (terms.bp, text.bp, documents.bp, status.bp, tracking.bp, glossary_file.bp, openapi_bp, pages.bp):
+    blueprints = (terms.bp, text.bp, documents.bp, status.bp, tracking.bp, glossary_file.bp, curation.bp, openapi_bp)
+    for blueprint in (*blueprints, pages.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app, html_renderer=pages.render_http_error, database=bool(app.config["DATABASE_URL"]))
 

@@ -212,6 +212,84 @@ def ingest(
         sys.exit(1)
 
 
+REVIEW = _setting("--review", "REVIEW_PATH", "review.yaml", "The curators' review file.", click.Path(dir_okay=False))
+
+
+@main.command("suggest-aliases")
+@INDEX
+@DATABASE
+@REVIEW
+@click.option("--term", "term_id", help="Only this term's suggestions.")
+@click.option("--kind", type=click.Choice(["abbreviation", "short-form", "spelling", "cross-reference"]))
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+def suggest_aliases_command(
+    index_dir: str, database_url: str | None, review_path: str, term_id: str | None, kind: str | None, min_score: float
+) -> None:
+    """Labels the corpus uses for each term that the glossary lacks, with evidence (computed now)."""
+    from index.aliases import CONFIDENT
+    from index.review import load_review
+    from index.writer import alias_data
+
+    index = open_index(index_dir, database_url)
+    found = alias_data(index, load_review(review_path))["suggestions"]
+    index.close()
+    shown = [
+        s
+        for s in found
+        if (not term_id or s["term"] == term_id) and (not kind or s["kind"] == kind) and s["score"] >= min_score
+    ]
+    for s in shown:
+        mark = "*" if s["score"] >= CONFIDENT else " "
+        merge = f" (merges {s['merge']})" if s["merge"] else ""
+        click.echo(
+            f"{mark} {s['score']:.2f}\t{s['term']}\t{s['alias']}\t{s['kind']}{merge}\t"
+            f"{s['passages']} passages, {s['documents']} documents"
+        )
+    click.echo(f"{len(shown)} suggestions (* confident: score >= {CONFIDENT})")
+
+
+@main.command("accept-alias")
+@GLOSSARY
+@click.option("--status", type=click.Choice(["admitted", "preferred", "deprecated"]), default="admitted")
+@click.option("--merge", help="The cross-reference entry to merge into TERM (removed; its labels kept).")
+@click.argument("term_id")
+@click.argument("alias")
+def accept_alias_command(glossary_path: str, status: str, merge: str | None, term_id: str, alias: str) -> None:
+    """Write ALIAS into TERM's labels in the glossary file (comments kept; validated like a hand edit)."""
+    from index.curation import add_alias, diff, merge_entry
+    from index.durable import write_atomically
+    from index.errors import AliasConflict
+
+    path = Path(glossary_path)
+    before = path.read_text(encoding="utf-8")
+    try:
+        after = (
+            merge_entry(before, term_id, merge, path.name)
+            if merge
+            else add_alias(before, term_id, alias, status, path.name)
+        )
+    except AliasConflict as exc:
+        raise click.ClickException(str(exc)) from None
+    if after == before:
+        click.echo(f"{term_id} has {alias!r} already; nothing written")
+        return
+    write_atomically(path, after.encode("utf-8"))
+    click.echo(diff(before, after, path.name), nl=False)
+
+
+@main.command("reject-alias")
+@REVIEW
+@click.option("--by", default="curator", show_default=True)
+@click.argument("term_id")
+@click.argument("alias")
+def reject_alias_command(review_path: str, by: str, term_id: str, alias: str) -> None:
+    """Record in the review file that ALIAS is not an alias of TERM (never suggested again)."""
+    from index.review import reject_alias
+
+    recorded = reject_alias(review_path, term_id, alias, by)
+    click.echo(f"{'recorded' if recorded else 'already recorded'} in {review_path}: {alias!r} is not {term_id}")
+
+
 SOURCES = _setting("--sources", "SOURCES_PATH", "sources.yaml", "The sources file.", click.Path(dir_okay=False))
 
 

@@ -14,6 +14,7 @@ from index.fetch import FetchPolicy
 DEFAULTS: dict[str, Any] = {
     "GLOSSARY_PATH": "glossary.yaml",
     "SOURCES_PATH": "sources.yaml",  # feeds and pages to follow (index/sources.py); none when missing
+    "REVIEW_PATH": "review.yaml",  # curators' rejections (index/review.py); none when missing
     "CORPUS_DIR": "corpus",
     "INDEX_DIR": "var/index",
     "DATABASE_URL": None,  # set it to serve from PostgreSQL instead of whoosh

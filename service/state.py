@@ -51,7 +51,9 @@ def open_services(config: dict[str, Any]) -> Services:
     library = Library(None if backend == "postgresql" else config["CORPUS_DIR"], index, lock_dir)
     _recover_interrupted_write(library)
     poller = SourcePoller(config["SOURCES_PATH"], library, fetch_policy(config))
-    writer = BackgroundWriter(index, live, derived_every=config["DERIVED_EVERY_SECONDS"], poller=poller)
+    writer = BackgroundWriter(
+        index, live, derived_every=config["DERIVED_EVERY_SECONDS"], poller=poller, review_path=config["REVIEW_PATH"]
+    )
     if config["BACKGROUND_WRITER_SECONDS"] > 0:
         writer.start(config["BACKGROUND_WRITER_SECONDS"])
     if config["GLOSSARY_POLL_SECONDS"] > 0:

@@ -35,6 +35,7 @@ def run(parent: int) -> None:
         LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=0.0),
         derived_every=config["DERIVED_EVERY_SECONDS"],
         poller=SourcePoller(config["SOURCES_PATH"], library, fetch_policy(config)),
+        review_path=config["REVIEW_PATH"],
     )
     while os.getppid() == parent:
         try:

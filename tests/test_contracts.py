@@ -95,6 +95,21 @@ CALLS: dict[tuple[str, str], list[Call]] = {
         Call("/api/documents/fresh", 204, auth=True),
         Call("/api/documents/fresh", 404, auth=True),
     ],
+    ("get", "/api/suggestions/aliases"): [
+        Call("/api/suggestions/aliases?min_score=0.5", 200),
+        Call("/api/suggestions/aliases?kind=guess", 400),
+    ],
+    ("post", "/api/terms/{term_id}/aliases"): [
+        Call("/api/terms/gpu/aliases", 200, json={"alias": "graphics card"}, auth=True),
+        Call("/api/terms/gpu/aliases", 409, json={"alias": "digital twin"}, auth=True),
+        Call("/api/terms/nope/aliases", 404, json={"alias": "x"}, auth=True),
+        Call("/api/terms/gpu/aliases", 422, json={"alias": "x", "status": "maybe"}, auth=True),
+    ],
+    ("post", "/api/suggestions/aliases/rejections"): [
+        Call("/api/suggestions/aliases/rejections", 200, json={"term": "gpu", "alias": "GPGPU"}, auth=True),
+        Call("/api/suggestions/aliases/rejections", 404, json={"term": "nope", "alias": "x"}, auth=True),
+        Call("/api/suggestions/aliases/rejections", 401, json={"term": "gpu", "alias": "x"}),
+    ],
     ("get", "/api/status"): [Call("/api/status", 200), Call("/api/status?x=1", 200)],
     ("get", "/healthz"): [Call("/healthz", 200)],
     ("get", "/readyz"): [Call("/readyz", 200), Call("/readyz?x=1", 200)],
