@@ -119,6 +119,7 @@ def term_page(term_id: str) -> Any:
         periods=periods,
         highlight=highlight,
         cooccurring=store.cooccurring(term, limit=8),
+        aliases=[s for s in store.alias_suggestions().items if s["term"] == term.id][:10],
     )
 
 

@@ -250,3 +250,61 @@ def test_sources_page_shows_what_the_one_poller_did(tmp_path: Path, page: Any) -
             server.stop()
     finally:
         web.stop()
+
+
+def test_a_curator_accepts_and_rejects_alias_suggestions_on_the_term_page(tmp_path: Path, page: Any) -> None:
+    shutil.copy(ROOT / "glossary.yaml", tmp_path / "glossary.yaml")
+    shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
+    (tmp_path / "corpus" / "plant.md").write_text(
+        "The digital twin (DT) of the plant runs every night.\n\n"
+        "Engineers now trust the DT more than the dashboards.\n\n"
+        "A second digital twin (DTw) models the warehouse.\n"
+    )
+    glossary = load_glossary(tmp_path / "glossary.yaml")
+    WhooshIndex(tmp_path / "index").replace_all(read_corpus(tmp_path / "corpus"), glossary)
+    server = Gunicorn(
+        {
+            "GLOSSARY_SERVICE_GLOSSARY_PATH": str(tmp_path / "glossary.yaml"),
+            "GLOSSARY_SERVICE_REVIEW_PATH": str(tmp_path / "review.yaml"),
+            "GLOSSARY_SERVICE_DERIVED_EVERY_SECONDS": "1",
+            "GLOSSARY_SERVICE_CORPUS_DIR": str(tmp_path / "corpus"),
+            "GLOSSARY_SERVICE_INDEX_DIR": str(tmp_path / "index"),
+            "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN,
+            "GLOSSARY_SERVICE_CHECK_RESPONSES": "1",
+        }
+    )
+    try:
+
+        def suggested() -> list[str]:
+            found = requests.get(server.url + "/api/suggestions/aliases?term=digital-twin", timeout=5).json()
+            return [s["alias"] for s in found["suggestions"]]
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not {"DT", "DTw"} <= set(suggested()):
+            time.sleep(0.3)
+        assert {"DT", "DTw"} <= set(suggested())
+        before = requests.get(server.url + "/api/terms/digital-twin/passages?limit=100", timeout=5).json()["total"]
+        page.goto(server.url + "/terms/digital-twin")
+        page.fill("#curator-token", TOKEN)
+        page.dispatch_event("#curator-token", "change")
+        page.locator('.alias-suggestion[data-alias="DT"] button.accept').click()
+        page.wait_for_selector('.alias-suggestion[data-alias="DT"] .outcome.done')
+        page.locator('.alias-suggestion[data-alias="DTw"] button.reject').click()
+        page.wait_for_selector('.alias-suggestion[data-alias="DTw"] .outcome.done')
+        shot(page, "alias-suggestions")
+        # The accepted alias is live: the passage that says only "DT" is now one of the term's.
+        deadline = time.monotonic() + 30
+        total = before
+        while time.monotonic() < deadline and total == before:
+            time.sleep(0.3)
+            total = requests.get(server.url + "/api/terms/digital-twin/passages?limit=100", timeout=5).json()["total"]
+        assert total == before + 1
+        page.goto(server.url + "/terms/digital-twin")
+        assert "Engineers now trust the DT" in page.locator("ol.passages").inner_text()
+        deadline = time.monotonic() + 30  # suggestions are computed again in the background
+        while time.monotonic() < deadline and {"DT", "DTw"} & set(suggested()):
+            time.sleep(0.3)
+        assert not {"DT", "DTw"} & set(suggested())
+        assert "alias: DTw" in (tmp_path / "review.yaml").read_text()
+    finally:
+        server.stop()
