@@ -66,6 +66,7 @@ bench: system-deps $(STAMP)
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/slow_clients.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/aliases.py
 
 clean:
 	rm -rf var test-artifacts bench/out .pytest_cache
