@@ -490,6 +490,9 @@ def test_a_database_outage_under_load_fails_fast_and_recovers_without_a_restart(
             assert requests.get(service.url + "/readyz", timeout=10).status_code == 503
             server_db.resume()
             _wait_for(lambda: requests.get(f"{service.url}/readyz", timeout=10).status_code == 200, 60)
+            # Each worker lets one request a second probe the database: within a second or two,
+            # every worker is back.
+            _wait_for(lambda: all(requests.get(f"{service.url}/readyz", timeout=10).ok for _ in range(10)), 30)
             assert {status for status, _, _ in load(2)} == {200}, "recovered without a restart"
             assert service.process.poll() is None
         finally:
