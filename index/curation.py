@@ -12,6 +12,7 @@ import io
 from typing import Any
 
 from index.errors import AliasConflict, NotFound
+from index.review import Review, with_review
 from index.text import fold_label
 from index.vocabulary import parse_glossary
 
@@ -93,11 +94,28 @@ def merge_entry(yaml_text: str, into: str, merged: str, path: str = "glossary.ya
     return _checked(yaml, data, path)
 
 
-def _checked(yaml: Any, data: Any, path: str) -> str:
+def add_no_match(yaml_text: str, term_id: str, sentence: str, review: Review, path: str = "glossary.yaml") -> str:
+    """glossary.yaml text with `sentence` (a passage whose match a curator rejected) among the
+    term's `examples.no_match`; checked with the curators' rejections, which keep it out."""
+    yaml = _yaml()
+    data = yaml.load(yaml_text)
+    entry = next((t for t in data["terms"] if t.get("id") == term_id), None)
+    if entry is None:
+        raise NotFound(f"no term {term_id!r}")
+    examples = entry.setdefault("examples", {})
+    no_match = examples.setdefault("no_match", [])
+    if sentence in no_match:
+        return yaml_text
+    no_match.append(sentence)
+    return _checked(yaml, data, path, review)
+
+
+def _checked(yaml: Any, data: Any, path: str, review: Review | None = None) -> str:
     out = io.StringIO()
     yaml.dump(data, out)
     text = out.getvalue()
-    parse_glossary(text, path)  # validated like a hand edit: raises GlossaryInvalid
+    # Validated like a hand edit (raises GlossaryInvalid), as the service will serve it.
+    parse_glossary(with_review(text, review) if review is not None else text, path)
     return text
 
 

@@ -74,6 +74,8 @@ class Glossary:
     path: str = "glossary.yaml"
     text: str = field(default="", compare=False, repr=False)  # the YAML it was parsed from
     by_id: dict[str, Term] = field(default_factory=dict, compare=False, repr=False)
+    # Matches curators rejected (review.yaml): (term id, fingerprint of the passage's text).
+    rejected: frozenset[tuple[str, str]] = field(default=frozenset(), compare=False)
 
     def __post_init__(self) -> None:
         self.by_id.update({t.id: t for t in self.terms})
@@ -196,7 +198,26 @@ def parse_terms(text: str, path: str = "glossary.yaml") -> Glossary:
     problems.extend(_check_whole(terms, path, root, data["terms"]))
     if problems:
         raise GlossaryInvalid(sorted(problems, key=lambda p: p.line or 0))
-    return Glossary(tuple(terms), glossary_version(text), path, text=text)
+    rejected, found = _rejected_matches(data.get("rejected_matches") or [], {t.id for t in terms}, path, root)
+    if found:
+        raise GlossaryInvalid(found)
+    return Glossary(tuple(terms), glossary_version(text), path, text=text, rejected=rejected)
+
+
+def _rejected_matches(
+    entries: list[Any], term_ids: set[str], path: str, root: Any
+) -> tuple[frozenset[tuple[str, str]], list[Problem]]:
+    """The rejected matches appended from review.yaml (see index/review.py), checked."""
+    rejected, problems = set(), []
+    for i, entry in enumerate(entries):
+        where = line_of(root, ("rejected_matches", i))
+        if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str):
+            problems.append(Problem(path, where, None, "rejected_matches", "needs a term and a fingerprint"))
+        elif entry.get("term") not in term_ids:
+            problems.append(Problem(path, where, str(entry.get("term")), "rejected_matches", "no such term"))
+        else:
+            rejected.add((entry["term"], entry["fingerprint"]))
+    return frozenset(rejected), problems
 
 
 def glossary_version(text: str) -> str:

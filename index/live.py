@@ -15,8 +15,9 @@ import threading
 import time
 from pathlib import Path
 
-from index.errors import GlossaryInvalid, Problem
+from index.errors import GlossaryInvalid, Problem, ReviewInvalid
 from index.glossary import Glossary, read_glossary_text
+from index.review import load_review, with_review
 from index.vocabulary import parse_glossary
 
 log = logging.getLogger(__name__)
@@ -26,23 +27,32 @@ POLL_SECONDS = 0.5
 class LiveGlossary:
     """Holds the last good glossary read from the file (None before one was ever read)."""
 
-    def __init__(self, path: str | Path, poll_seconds: float = POLL_SECONDS):
+    def __init__(self, path: str | Path, poll_seconds: float = POLL_SECONDS, review_path: str | Path | None = None):
         self.path = Path(path)
+        # The curators' review file: its rejected matches are served with the glossary.
+        self.review_path = Path(review_path) if review_path is not None else None
         self.poll_seconds = poll_seconds
         self._lock = threading.Lock()
         self._checked_at = 0.0
-        self._stat: tuple[int, int, int, int] | None = None
+        self._stat: tuple[int, ...] | None = None
         self.current: Glossary | None = None
         self.file_mtime = 0.0  # of the file `current` was read from
         self.problems: list[Problem] = []
         self.refresh(force=True)
 
-    def _file_stat(self) -> tuple[int, int, int, int] | None:
+    def _file_stat(self) -> tuple[int, ...] | None:
         try:
             st = os.stat(self.path)
         except OSError:
             return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)  # ctime: a chmod shows too
+        found: tuple[int, ...] = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)  # ctime: a chmod too
+        if self.review_path is not None:
+            try:
+                review = os.stat(self.review_path)
+                found += (review.st_mtime_ns, review.st_size, review.st_ino, review.st_ctime_ns)
+            except OSError:
+                found += (0,)
+        return found
 
     def refresh(self, force: bool = False) -> Glossary | None:
         """Pick up a changed file, at most once per poll interval."""
@@ -61,13 +71,16 @@ class LiveGlossary:
         finally:
             self._lock.release()
 
-    def _reload(self, stat: tuple[int, int, int, int] | None) -> None:
+    def _reload(self, stat: tuple[int, ...] | None) -> None:
         if stat is None:
             self.problems = [Problem(str(self.path), None, None, None, "file is missing")]
             return
         try:
-            glossary = parse_glossary(read_glossary_text(self.path), str(self.path))
-        except GlossaryInvalid as exc:
+            text = read_glossary_text(self.path)
+            if self.review_path is not None:
+                text = with_review(text, load_review(self.review_path))
+            glossary = parse_glossary(text, str(self.path))
+        except (GlossaryInvalid, ReviewInvalid) as exc:
             if exc.problems != self.problems:
                 log.error(
                     "glossary edit rejected, keeping version %s:\n%s",
@@ -80,4 +93,5 @@ class LiveGlossary:
         if self.current is None or glossary.version != self.current.version:
             log.info("glossary version %s read from %s (%d terms)", glossary.version, self.path, len(glossary))
         self.current = glossary
-        self.file_mtime = stat[0] / 1e9
+        # The newer of the two files: hosts sharing a database take the most recent edit of either.
+        self.file_mtime = max(stat[0], stat[4] if len(stat) > 4 else 0) / 1e9

@@ -181,6 +181,8 @@ class Matcher:
 
     def __init__(self, terms: Iterable[Term]):
         terms = list(terms)
+        # Curators' rejected matches: term -> passage fingerprints (applied by index.postings).
+        self.rejected: dict[str, frozenset[str]] = {}
         words: dict[str, list[_Form]] = {}  # keys in the word text
         puncts: dict[str, list[_Form]] = {}  # keys whose punctuation matters, in the folded text
         for term in terms:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from index.corpus import Document
 from index.matcher import Match, Matcher
+from index.text import passage_fingerprint
 
 # Bump when matching rules change: an index whose postings were made by another version is
 # re-matched (in the background, built aside) before it serves the new rules.
@@ -71,10 +72,19 @@ def match_document(
         if kept is not None and not may_change(p.text):  # type: ignore[misc]
             matches = kept.get(p.ordinal, ())
         else:
-            matches = tuple(matcher.match(p.text))
+            matches = without_rejected(matcher.match(p.text), p.text, matcher.rejected)
         if matches:
             found.append((p.ordinal, tuple(matches)))
     return DocMatches(doc_meta(doc), tuple(found))
+
+
+def without_rejected(matches: Iterable[Match], text: str, rejected: dict[str, frozenset[str]]) -> tuple[Match, ...]:
+    """The matches but those curators rejected in this passage (by term and passage fingerprint)."""
+    matches = tuple(matches)
+    if not rejected or not any(m.term in rejected for m in matches):
+        return matches
+    fingerprint = passage_fingerprint(text)
+    return tuple(m for m in matches if fingerprint not in rejected.get(m.term, ()))
 
 
 def pack_matches(matches: Iterable[Match]) -> list[StoredMatch]:

@@ -87,6 +87,8 @@ class GlossaryFileSchema(Schema):
 
     title = fields.String()
     terms = fields.List(fields.Raw(), required=True)
+    # Appended from review.yaml when the service reads the glossary (index/review.py).
+    rejected_matches = fields.List(fields.Raw())
 
 
 # Every field name the file may use, to suggest the nearest one for a misspelt field.

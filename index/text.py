@@ -9,6 +9,7 @@ the index stores and the words a label needs; both come from the same folding.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -274,3 +275,10 @@ def search_words(query: str) -> list[list[str]]:
         elif word not in STOP_WORDS:
             groups.append([word_key(word)])
     return groups
+
+
+def passage_fingerprint(text: str) -> str:
+    """A passage's identity for curators' decisions: its text, normalised (NFC, whitespace), hashed.
+    A document edit that leaves the passage's text as it was keeps the decision."""
+    normal = " ".join(unicodedata.normalize("NFC", text).split())
+    return hashlib.sha1(normal.encode("utf-8", "surrogatepass")).hexdigest()[:16]

@@ -26,6 +26,7 @@ from index.glossary import (
     read_glossary_text,
 )
 from index.matcher import Matcher, label_forms
+from index.postings import without_rejected
 from index.safe_yaml import DEFAULT_MAX_BYTES
 from index.text import fold, fold_label, query_keys
 
@@ -67,9 +68,17 @@ def glossary_from_text(text: str, path: str = "glossary.yaml", version: str | No
     return found
 
 
-def load_glossary(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:
-    """Read and validate a glossary file, example sentences included."""
-    return parse_glossary(read_glossary_text(path, max_bytes), str(path))
+def load_glossary(
+    path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, review_path: str | Path | None = None
+) -> Glossary:
+    """Read and validate a glossary file, example sentences included; with `review_path`, the
+    curators' rejected matches are served with it (index/review.py)."""
+    text = read_glossary_text(path, max_bytes)
+    if review_path is not None:
+        from index.review import load_review, with_review
+
+        text = with_review(text, load_review(review_path))
+    return parse_glossary(text, str(path))
 
 
 def parse_glossary(text: str, path: str = "glossary.yaml") -> Glossary:
@@ -98,6 +107,10 @@ def matcher_for(glossary: Glossary) -> Matcher:
 
 def _build(glossary: Glossary) -> Vocabulary:
     vocab = Vocabulary(glossary, Matcher(glossary.terms))
+    by_term: dict[str, set[str]] = {}
+    for term_id, fingerprint in glossary.rejected:
+        by_term.setdefault(term_id, set()).add(fingerprint)
+    vocab.matcher.rejected = {t: frozenset(f) for t, f in by_term.items()}
     # Kiwi is shared by the process: it must know every label it may be asked to keep whole.
     korean.add_user_words(vocab.matcher.korean_words)
     for term in glossary.terms:
@@ -122,7 +135,9 @@ def check_examples_of(glossary: Glossary) -> list[Problem]:
     problems = []
     for term in glossary.terms:
         for sentence in term.examples_match:
-            if not any(m.term == term.id for m in matcher.match(sentence)):
+            if not any(
+                m.term == term.id for m in without_rejected(matcher.match(sentence), sentence, matcher.rejected)
+            ):
                 problems.append(
                     Problem(
                         glossary.path,
@@ -133,7 +148,10 @@ def check_examples_of(glossary: Glossary) -> list[Problem]:
                     )
                 )
         for sentence in term.examples_no_match:
-            found = [m for m in matcher.match(sentence) if m.term == term.id]
+            # A no_match example may be a passage whose match a curator rejected: kept out the same way.
+            found = [
+                m for m in without_rejected(matcher.match(sentence), sentence, matcher.rejected) if m.term == term.id
+            ]
             if found:
                 problems.append(
                     Problem(
@@ -178,6 +196,9 @@ def plan_edit(old: Glossary | None, new: Glossary) -> EditPlan:
         return EditPlan(None)
     before, after = _labels(old.terms), _labels(new.terms)
     changed = [before.get(k) or after[k] for k in before.keys() ^ after.keys()]
+    # A rejected match added or undone: the term's passages that use it are matched again.
+    reviewed = {term_id for term_id, _ in old.rejected ^ new.rejected}
+    changed += [lb for t in new.terms if t.id in reviewed for lb in t.labels]
     key_sets = [query_keys(label.text) for label in changed]
     words = {fold_label(form).split(" ")[0] for label in changed for form, _ in label_forms(label)}
     if any(not ks for ks in key_sets) or not all(words):

@@ -40,6 +40,7 @@ GLOSSARY = _setting("--glossary", "GLOSSARY_PATH", "glossary.yaml", "The glossar
 CORPUS = _setting("--corpus", "CORPUS_DIR", "corpus", "The folder of .md/.txt documents.", click.Path(file_okay=False))
 INDEX = _setting("--index", "INDEX_DIR", "var/index", "The index folder.", click.Path(file_okay=False))
 DATABASE = _setting("--database", "DATABASE_URL", "$DATABASE_URL", "Use PostgreSQL (postgresql://...), not whoosh.")
+REVIEW = _setting("--review", "REVIEW_PATH", "review.yaml", "The curators' review file.", click.Path(dir_okay=False))
 
 
 class _Commands(click.Group):
@@ -96,11 +97,13 @@ def main() -> None:
 
 
 @main.command()
+@REVIEW
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
-def check(file: str | None) -> None:
-    """Validate a glossary file; list every problem with file, line, term and field."""
+def check(review_path: str, file: str | None) -> None:
+    """Validate a glossary file (with the review file's rejected matches, which its examples may
+    rely on); list every problem with file, line, term and field."""
     path = file or settings()["GLOSSARY_PATH"]
-    glossary = load_glossary(path)
+    glossary = load_glossary(path, review_path=review_path)
     click.echo(f"{path}: {len(glossary)} terms, no problems (version {glossary.version})")
 
 
@@ -112,6 +115,7 @@ def _counts_line(index: PassageIndex, glossary: Glossary) -> str:
 
 @main.command()
 @GLOSSARY
+@REVIEW
 @CORPUS
 @INDEX
 @DATABASE
@@ -127,6 +131,7 @@ def _counts_line(index: PassageIndex, glossary: Glossary) -> str:
 )
 def build(
     glossary_path: str,
+    review_path: str,
     corpus_dir: str,
     index_dir: str,
     database_url: str | None,
@@ -138,7 +143,7 @@ def build(
     """Build the index (term postings included), or bring it up to date with the corpus folder
     and the glossary file: documents added, changed or removed, and a glossary edit re-matched.
     With a database, the corpus folder replaces what the database holds."""
-    glossary = load_glossary(glossary_path)
+    glossary = load_glossary(glossary_path, review_path=review_path)
     if not Path(corpus_dir).is_dir():
         raise click.ClickException(f"no corpus folder {corpus_dir}")
     total = count_corpus_files(corpus_dir)
@@ -212,9 +217,6 @@ def ingest(
         sys.exit(1)
 
 
-REVIEW = _setting("--review", "REVIEW_PATH", "review.yaml", "The curators' review file.", click.Path(dir_okay=False))
-
-
 @main.command("suggest-aliases")
 @INDEX
 @DATABASE
@@ -275,6 +277,41 @@ def accept_alias_command(glossary_path: str, status: str, merge: str | None, ter
         return
     write_atomically(path, after.encode("utf-8"))
     click.echo(diff(before, after, path.name), nl=False)
+
+
+@main.command("review-match")
+@INDEX
+@DATABASE
+@REVIEW
+@click.option("--by", default="curator", show_default=True)
+@click.argument("term_id")
+@click.argument("passage_id")
+@click.argument("verdict", type=click.Choice(["reject", "confirm", "undo"]))
+def review_match_command(
+    index_dir: str, database_url: str | None, review_path: str, by: str, term_id: str, passage_id: str, verdict: str
+) -> None:
+    """Reject, confirm or undo TERM's match in passage PASSAGE_ID (<doc>:<n>), in the review file.
+
+    A rejected match leaves the term's usage once the service's writer (or `glossary build`)
+    has re-matched the passage."""
+    from index.review import record_verdict, undo_verdict
+    from index.text import passage_fingerprint
+
+    index = open_index(index_dir, database_url)
+    doc_id, _, ordinal = passage_id.rpartition(":")
+    with index.snapshot() as snap:
+        doc = snap.get_document(doc_id)
+    index.close()
+    passage = next((p for p in doc.passages if str(p.ordinal) == ordinal), None) if doc else None
+    if passage is None:
+        raise click.ClickException(f"no passage {passage_id!r}")
+    fingerprint = passage_fingerprint(passage.text)
+    if verdict == "undo":
+        done = undo_verdict(review_path, term_id, fingerprint)
+        click.echo(f"{'undone' if done else 'no verdict to undo'}: {term_id} in {passage_id}")
+        return
+    record_verdict(review_path, verdict, term_id, doc_id, fingerprint, passage.text, by)
+    click.echo(f"{verdict}ed: {term_id} in {passage_id} (fingerprint {fingerprint}) in {review_path}")
 
 
 @main.command("reject-alias")

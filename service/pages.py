@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
 from index.corpus import validate_document_id
-from index.errors import DocumentError
+from index.errors import DocumentError, ReviewInvalid
 from index.matcher import leftmost_longest
 from index.poller import STATE, public_status
+from index.review import load_review
+from index.text import passage_fingerprint
 from index.tracking import PeriodCount
 from service.render import term_detail
 from service.state import current_store
@@ -120,7 +122,16 @@ def term_page(term_id: str) -> Any:
         highlight=highlight,
         cooccurring=store.cooccurring(term, limit=8),
         aliases=[s for s in store.alias_suggestions().items if s["term"] == term.id][:10],
+        verdicts=_verdicts(term.id),
+        fingerprint=passage_fingerprint,
     )
+
+
+def _verdicts(term_id: str) -> list[dict[str, Any]]:
+    try:
+        return load_review(current_app.config["REVIEW_PATH"]).entries(term_id)
+    except ReviewInvalid:
+        return []  # /api/status reports the file's problems
 
 
 @bp.get("/documents/<doc_id:doc_id>")

@@ -36,7 +36,9 @@ class Services:
 def open_services(config: dict[str, Any]) -> Services:
     index = open_index(config["INDEX_DIR"], config["DATABASE_URL"], lazy=True)
     backend = backend_name(config["DATABASE_URL"])
-    live = LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=config["GLOSSARY_POLL_SECONDS"])
+    live = LiveGlossary(
+        config["GLOSSARY_PATH"], poll_seconds=config["GLOSSARY_POLL_SECONDS"], review_path=config["REVIEW_PATH"]
+    )
     try:
         served = Store(index.snapshot())
     except GlossaryServiceError as exc:  # no index yet, or the database is down: serve 503s, not die

@@ -32,7 +32,7 @@ def run(parent: int) -> None:
     library = Library(None if config["DATABASE_URL"] else config["CORPUS_DIR"], index, config["INDEX_DIR"])
     writer = BackgroundWriter(
         index,
-        LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=0.0),
+        LiveGlossary(config["GLOSSARY_PATH"], poll_seconds=0.0, review_path=config["REVIEW_PATH"]),
         derived_every=config["DERIVED_EVERY_SECONDS"],
         poller=SourcePoller(config["SOURCES_PATH"], library, fetch_policy(config)),
         review_path=config["REVIEW_PATH"],

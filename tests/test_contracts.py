@@ -30,6 +30,17 @@ class Call(NamedTuple):
 
 
 NEW_DOC = {"id": "walk", "title": "Walk", "text": "A digital twin of a walk."}
+
+
+def _fingerprint(doc_id: str, ordinal: int) -> str:
+    from index.corpus import parse_document
+    from index.text import passage_fingerprint
+
+    raw = (ROOT / "tests" / "data" / "corpus" / f"{doc_id}.md").read_text(encoding="utf-8")
+    return passage_fingerprint(parse_document(doc_id, raw).passages[ordinal - 1].text)
+
+
+ALPHA, GAMMA = _fingerprint("alpha", 1), _fingerprint("gamma", 1)
 # (method, OpenAPI path) -> calls; every operation needs one that succeeds and one that fails.
 CALLS: dict[tuple[str, str], list[Call]] = {
     ("get", "/api/terms"): [Call("/api/terms?limit=2", 200), Call("/api/terms?limit=0", 400)],
@@ -109,6 +120,24 @@ CALLS: dict[tuple[str, str], list[Call]] = {
         Call("/api/suggestions/aliases/rejections", 200, json={"term": "gpu", "alias": "GPGPU"}, auth=True),
         Call("/api/suggestions/aliases/rejections", 404, json={"term": "nope", "alias": "x"}, auth=True),
         Call("/api/suggestions/aliases/rejections", 401, json={"term": "gpu", "alias": "x"}),
+    ],
+    ("get", "/api/terms/{term_id}/reviews"): [
+        Call("/api/terms/gpu/reviews", 200),
+        Call("/api/terms/nope/reviews", 404),
+    ],
+    ("post", "/api/terms/{term_id}/reviews"): [
+        Call("/api/terms/gpu/reviews", 200, json={"passage": "alpha:1", "verdict": "confirm"}, auth=True),
+        Call("/api/terms/gpu/reviews", 200, json={"passage": "gamma:1", "verdict": "reject"}, auth=True),
+        Call("/api/terms/gpu/reviews", 404, json={"passage": "nope:1", "verdict": "reject"}, auth=True),
+        Call("/api/terms/gpu/reviews", 422, json={"passage": "alpha:1", "verdict": "maybe"}, auth=True),
+    ],
+    ("delete", "/api/terms/{term_id}/reviews/{fingerprint}"): [
+        Call(f"/api/terms/gpu/reviews/{ALPHA}", 204, auth=True),
+        Call(f"/api/terms/gpu/reviews/{ALPHA}", 404, auth=True),
+    ],
+    ("post", "/api/terms/{term_id}/reviews/{fingerprint}/no-match"): [
+        Call(f"/api/terms/gpu/reviews/{GAMMA}/no-match", 200, auth=True),
+        Call("/api/terms/gpu/reviews/0000000000000000/no-match", 404, auth=True),
     ],
     ("get", "/api/status"): [Call("/api/status", 200), Call("/api/status?x=1", 200)],
     ("get", "/healthz"): [Call("/healthz", 200)],

@@ -308,3 +308,59 @@ def test_a_curator_accepts_and_rejects_alias_suggestions_on_the_term_page(tmp_pa
         assert "alias: DTw" in (tmp_path / "review.yaml").read_text()
     finally:
         server.stop()
+
+
+def test_review_mode_rejects_a_match_with_the_keyboard_counts_drop_and_undo_brings_it_back(
+    tmp_path: Path, page: Any
+) -> None:
+    shutil.copy(ROOT / "glossary.yaml", tmp_path / "glossary.yaml")
+    shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
+    (tmp_path / "corpus" / "twins.md").write_text(
+        "---\ndate: 2025-11-20\n---\nThe Twins won a digital twin of their stadium.\n"
+    )
+    WhooshIndex(tmp_path / "index").replace_all(
+        read_corpus(tmp_path / "corpus"), load_glossary(tmp_path / "glossary.yaml")
+    )
+    server = Gunicorn(
+        {
+            "GLOSSARY_SERVICE_GLOSSARY_PATH": str(tmp_path / "glossary.yaml"),
+            "GLOSSARY_SERVICE_REVIEW_PATH": str(tmp_path / "review.yaml"),
+            "GLOSSARY_SERVICE_CORPUS_DIR": str(tmp_path / "corpus"),
+            "GLOSSARY_SERVICE_INDEX_DIR": str(tmp_path / "index"),
+            "GLOSSARY_SERVICE_WRITE_TOKEN": TOKEN,
+            "GLOSSARY_SERVICE_CHECK_RESPONSES": "1",
+        }
+    )
+
+    def usage() -> int:
+        return int(requests.get(server.url + "/api/terms/digital-twin", timeout=5).json()["usage"]["passages"])
+
+    def wait_for(total: int) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and usage() != total:
+            time.sleep(0.3)
+        assert usage() == total
+
+    try:
+        before = usage()
+        page.goto(server.url + "/terms/digital-twin")
+        page.fill("#curator-token", TOKEN)
+        page.dispatch_event("#curator-token", "change")
+        page.check("#review-mode")
+        first = page.locator("li.passage").first
+        assert "The Twins won" in first.inner_text()  # the newest passage comes first
+        page.keyboard.press("r")  # the first passage has the focus
+        page.wait_for_selector("li.passage.rejected .outcome.done")
+        shot(page, "review-mode")
+        wait_for(before - 1)  # the writer re-matched: every count drops
+        page.goto(server.url + "/terms/digital-twin")
+        assert "The Twins won" not in page.locator("ol.passages").inner_text()
+        undo = page.locator("li.rejected-match button.undo-verdict")
+        assert undo.count() == 1
+        undo.click()
+        page.wait_for_selector("li.rejected-match .outcome.done")
+        wait_for(before)
+        page.goto(server.url + "/terms/digital-twin")
+        assert "The Twins won" in page.locator("ol.passages").inner_text()
+    finally:
+        server.stop()

@@ -27,7 +27,9 @@ from index.corpus import parse_document, read_corpus
 from index.errors import IndexOutdated
 from index.glossary import Glossary
 from index.postings import CORPUS, PassageFilter, usage_of
+from index.review import Review, with_review
 from index.store import Store
+from index.text import passage_fingerprint
 from index.vocabulary import load_glossary, parse_glossary
 from index.writer import BackgroundWriter
 from service.cli import main
@@ -65,17 +67,21 @@ operation = st.one_of(
     ),
     st.tuples(st.just("delete"), st.integers(0, 5)),
     st.tuples(st.just("edit"), st.integers(0, len(EDITS) - 1)),
+    # A curator rejects a term's match in a passage (or undoes it): review.yaml.
+    st.tuples(st.just("review"), st.sampled_from(["digital-twin", "ai-factory", "gpu"]), st.sampled_from(SENTENCES)),
 )
 
 
-def glossary_for(edit: int) -> Glossary:
+def glossary_for(edit: int, rejected: frozenset[tuple[str, str]] = frozenset()) -> Glossary:
     find, replace = EDITS[edit]
-    return parse_glossary(
-        (DATA / "glossary.yaml").read_text().replace(find, replace, 1) if find else (DATA / "glossary.yaml").read_text()
-    )
+    text = (DATA / "glossary.yaml").read_text()
+    text = text.replace(find, replace, 1) if find else text
+    entries = tuple({"term": t, "fingerprint": passage_fingerprint(s), "doc": "d"} for t, s in sorted(rejected))
+    return parse_glossary(with_review(text, Review(rejected_matches=entries)))
 
 
 def apply(index: PassageIndex, ops: list[tuple]) -> None:  # type: ignore[type-arg]
+    edit, rejected = 0, frozenset[tuple[str, str]]()
     for op in ops:
         if op[0] == "put":
             _, n, sentences, date = op
@@ -84,7 +90,11 @@ def apply(index: PassageIndex, ops: list[tuple]) -> None:  # type: ignore[type-a
         elif op[0] == "delete":
             index.write(delete=[f"doc{op[1]}"])
         else:
-            index.rematch(glossary_for(op[1]))
+            if op[0] == "edit":
+                edit = op[1]
+            else:
+                rejected = rejected ^ {(op[1], op[2])}
+            index.rematch(glossary_for(edit, rejected))
 
 
 def assert_postings_equal_a_full_match(index: PassageIndex) -> None:

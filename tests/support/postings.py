@@ -4,6 +4,7 @@ full match of the whole corpus gives, to compare postings with."""
 from __future__ import annotations
 
 from index.backends.base import PassageIndex
+from index.postings import without_rejected
 from index.store import Store
 from index.vocabulary import glossary_from_text, matcher_for
 
@@ -37,7 +38,7 @@ def full_match(index: PassageIndex) -> dict[str, list[tuple[str, Spans]]]:
         matcher = matcher_for(glossary)
         found: dict[str, list[tuple[object, str, Spans]]] = {t.id: [] for t in glossary.terms}
         for p in snap.all_passages():
-            matches = matcher.match(p.text)
+            matches = without_rejected(matcher.match(p.text), p.text, matcher.rejected)
             for term_id in dict.fromkeys(m.term for m in matches):
                 spans = tuple((m.start, m.end, m.label, m.rule) for m in matches if m.term == term_id)
                 found[term_id].append((p.sort_key_newest_first(), p.id, spans))
