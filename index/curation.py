@@ -36,7 +36,14 @@ def _labels_of(entry: Any) -> list[str]:
     return found
 
 
-def add_alias(yaml_text: str, term_id: str, alias: str, status: str = "admitted", path: str = "glossary.yaml") -> str:
+def add_alias(
+    yaml_text: str,
+    term_id: str,
+    alias: str,
+    status: str = "admitted",
+    path: str = "glossary.yaml",
+    review: Review | None = None,
+) -> str:
     """glossary.yaml text with `alias` added to term `term_id` (Hangul: a Korean label);
     unchanged if the term has it. AliasConflict when another term has it; GlossaryInvalid when
     the result would not validate."""
@@ -58,10 +65,12 @@ def add_alias(yaml_text: str, term_id: str, alias: str, status: str = "admitted"
         labels.setdefault("ko", []).append(value)
     else:
         entry.setdefault("aliases", []).append(value)
-    return _checked(yaml, data, path)
+    return _checked(yaml, data, path, review)
 
 
-def merge_entry(yaml_text: str, into: str, merged: str, path: str = "glossary.yaml") -> str:
+def merge_entry(
+    yaml_text: str, into: str, merged: str, path: str = "glossary.yaml", review: Review | None = None
+) -> str:
     """Merge a cross-reference entry into the term it points to: its labels become aliases of
     `into`, the entry is removed, and other terms' relations to it point to `into`."""
     yaml = _yaml()
@@ -91,7 +100,7 @@ def merge_entry(yaml_text: str, into: str, merged: str, path: str = "glossary.ya
                 values[:] = kept  # in place: the list keeps its style in the file
         if term.get("replaced_by") == merged:
             term["replaced_by"] = into
-    return _checked(yaml, data, path)
+    return _checked(yaml, data, path, review)
 
 
 def add_no_match(yaml_text: str, term_id: str, sentence: str, review: Review, path: str = "glossary.yaml") -> str:

@@ -11,6 +11,7 @@ from rdflib import RDF, SKOS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS
 
 from index.glossary import Glossary
+from index.review import Review, with_review
 from index.vocabulary import parse_glossary
 
 CSV_COLUMNS = (
@@ -155,10 +156,13 @@ def _set_list(entry: Any, key: str, values: list[str]) -> None:
     _set(entry, key, values)
 
 
-def csv_import_diff(yaml_text: str, csv_text: str, path: str = "glossary.yaml") -> tuple[str, str]:
-    """(new glossary text, unified diff); raises GlossaryInvalid if the result is invalid."""
+def csv_import_diff(
+    yaml_text: str, csv_text: str, path: str = "glossary.yaml", review: Review | None = None
+) -> tuple[str, str]:
+    """(new glossary text, unified diff); raises GlossaryInvalid if the result is invalid (checked
+    with the curators' rejected matches, as the service serves it)."""
     new_text = apply_csv(yaml_text, csv_text)
-    parse_glossary(new_text, path)
+    parse_glossary(with_review(new_text, review) if review is not None else new_text, path)
     diff = "".join(
         difflib.unified_diff(yaml_text.splitlines(True), new_text.splitlines(True), f"a/{path}", f"b/{path}")
     )

@@ -19,6 +19,7 @@ from index.errors import (
     IndexMissing,
     IndexOutdated,
     NotFound,
+    ReviewInvalid,
     StorageFull,
     WriterBusy,
 )
@@ -155,6 +156,11 @@ def register_error_handlers(app: Flask, html_renderer: Any = None, database: boo
             response = error_response(Error.INDEX_UNAVAILABLE, "the database cannot be reached; retry shortly")
             response.headers["Retry-After"] = "5"
             return response
+
+    @app.errorhandler(ReviewInvalid)
+    def _bad_review_file(exc: ReviewInvalid) -> Response:
+        problems = {"problems": [{**p.as_dict(), "file": "review.yaml"} for p in exc.problems]}
+        return error_response(Error.INVALID_GLOSSARY, "review.yaml has problems; fix them first", problems)
 
     @app.errorhandler(StorageFull)
     def _storage_full(exc: StorageFull) -> Response:

@@ -88,6 +88,10 @@ class RejectionOut(Schema):
     recorded = fields.Boolean(required=True, metadata={"description": "false when it was rejected already"})
 
 
+def _review_path() -> Path:
+    return Path(current_app.config["REVIEW_PATH"])
+
+
 def _edit_lock() -> Any:
     return exclusive_lock(Path(current_app.config["INDEX_DIR"]) / EDIT_LOCK, current_app.config["WRITE_WAIT_SECONDS"])
 
@@ -131,10 +135,11 @@ def accept_alias(term_id: str) -> Any:
     with _edit_lock():
         before = path.read_text(encoding="utf-8")
         try:
+            review = load_review(_review_path())
             after = (
-                merge_entry(before, term_id, data["merge"], path.name)
+                merge_entry(before, term_id, data["merge"], path.name, review)
                 if data.get("merge")
-                else add_alias(before, term_id, data["alias"], data["status"], path.name)
+                else add_alias(before, term_id, data["alias"], data["status"], path.name, review)
             )
         except AliasConflict as exc:
             raise ApiError(Error.CONFLICT, str(exc), {"term": exc.other}) from None
@@ -156,7 +161,7 @@ def accept_alias(term_id: str) -> Any:
     "POST",
     body={"application/json": RejectionIn},
     responses={200: RejectionOut},
-    errors=[Error.NOT_FOUND],
+    errors=[Error.NOT_FOUND, Error.INVALID_GLOSSARY],
     write=True,
 )
 def reject_alias_suggestion() -> Any:
@@ -190,15 +195,17 @@ class VerdictsOut(Schema):
     verdicts = fields.List(fields.Nested(VerdictOut), required=True)
 
 
-def _review_path() -> Path:
-    return Path(current_app.config["REVIEW_PATH"])
-
-
 def _verdicts(term_id: str) -> list[dict[str, Any]]:
     return load_review(_review_path()).entries(term_id)
 
 
-@operation(bp, "/terms/<term_id>/reviews", responses={200: VerdictsOut}, errors=[Error.NOT_FOUND], cached=False)
+@operation(
+    bp,
+    "/terms/<term_id>/reviews",
+    responses={200: VerdictsOut},
+    errors=[Error.NOT_FOUND, Error.INVALID_GLOSSARY],
+    cached=False,
+)
 def term_verdicts(term_id: str) -> Any:
     """Curators' verdicts on this term's matches (review.yaml): rejected ones are left out of its usage."""
     term_or_404(term_id)
@@ -211,7 +218,7 @@ def term_verdicts(term_id: str) -> Any:
     "POST",
     body={"application/json": VerdictIn},
     responses={200: VerdictOut},
-    errors=[Error.NOT_FOUND],
+    errors=[Error.NOT_FOUND, Error.INVALID_GLOSSARY],
     write=True,
 )
 def review_match(term_id: str) -> Any:
@@ -239,7 +246,7 @@ def review_match(term_id: str) -> Any:
     "/terms/<term_id>/reviews/<fingerprint>",
     "DELETE",
     responses={204: None},
-    errors=[Error.NOT_FOUND],
+    errors=[Error.NOT_FOUND, Error.INVALID_GLOSSARY],
     write=True,
 )
 def undo_review(term_id: str, fingerprint: str) -> Any:

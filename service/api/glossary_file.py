@@ -14,6 +14,7 @@ from index.durable import no_space_is_storage_full, write_atomically
 from index.errors import GlossaryInvalid, HistoryUnavailable
 from index.export import csv_import_diff, to_csv, to_skos
 from index.history import changes_since, term_history
+from index.review import load_review
 from service.api.common import term_or_404
 from service.api.contract import operation
 from service.errors import ApiError, Error
@@ -169,7 +170,8 @@ def import_csv(args: dict[str, Any]) -> Any:
         raise ApiError(Error.BAD_TEXT, "the CSV is not UTF-8") from None
     path = _path()
     try:
-        new_text, diff = csv_import_diff(path.read_text(encoding="utf-8"), csv_text, path.name)
+        review = load_review(current_app.config["REVIEW_PATH"])
+        new_text, diff = csv_import_diff(path.read_text(encoding="utf-8"), csv_text, path.name, review)
     except GlossaryInvalid as exc:
         raise ApiError(
             Error.INVALID_GLOSSARY,
