@@ -254,7 +254,7 @@ def test_valid_glossary_edit_is_live_once_the_writer_stored_it(app: Any, client:
     assert status["glossary"]["pending"] and status["glossary"]["version"] == before
     r = client.get("/api/terms/gpu/passages")  # until the writer stores it: the old glossary with its postings
     assert r.headers["X-Glossary-Version"] == before and r.get_json()["total"] == 2
-    assert app.extensions["glossary"].writer.run_once() == ["rematch", "candidates"]
+    assert app.extensions["glossary"].writer.run_once() == ["rematch", "candidates", "aliases"]
     r = client.get("/api/terms/gpu/passages")
     assert r.headers["X-Glossary-Version"] != before
     status = client.get("/api/status").get_json()
