@@ -29,6 +29,8 @@ RUN python3 -m venv /opt/venv && pip install .
 COPY glossary.yaml ./sample/glossary.yaml
 COPY corpus ./sample/corpus
 ENV GLOSSARY_SERVICE_GLOSSARY_PATH=/data/glossary.yaml \
+    GLOSSARY_SERVICE_REVIEW_PATH=/data/review.yaml \
+    GLOSSARY_SERVICE_SOURCES_PATH=/data/sources.yaml \
     GLOSSARY_SERVICE_CORPUS_DIR=/data/corpus \
     GLOSSARY_SERVICE_INDEX_DIR=/data/index \
     GLOSSARY_SERVICE_BIND=0.0.0.0:8000 \
