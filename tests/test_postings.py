@@ -24,7 +24,7 @@ from index.backends.base import PassageIndex
 from index.backends.postgres import PostgresIndex, migrations
 from index.backends.whoosh import WhooshIndex
 from index.corpus import parse_document, read_corpus
-from index.errors import IndexOutdated
+from index.errors import GlossaryInvalid, IndexOutdated
 from index.glossary import Glossary
 from index.postings import CORPUS, PassageFilter, usage_of
 from index.review import Review, with_review
@@ -93,6 +93,10 @@ def apply(index: PassageIndex, ops: list[tuple]) -> None:  # type: ignore[type-a
             if op[0] == "edit":
                 edit = op[1]
             else:
+                try:  # a rejected example sentence of the term makes the glossary invalid: refused
+                    glossary_for(edit, rejected ^ {(op[1], op[2])})
+                except GlossaryInvalid:
+                    continue
                 rejected = rejected ^ {(op[1], op[2])}
             index.rematch(glossary_for(edit, rejected))
 

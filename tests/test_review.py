@@ -112,3 +112,11 @@ def test_the_cli_reviews_a_match_and_build_leaves_it_out(tmp_path: Path) -> None
     result = run(main, ["review-match", *common, *review, "digital-twin", "alpha:1", "undo"])
     assert result.exit_code == 0 and result.output.startswith("undone")
     assert run(main, ["review-match", *common, *review, "digital-twin", "nope:1", "reject"]).exit_code == 1
+
+
+def test_rejecting_an_example_sentence_of_the_term_is_refused(client: Any, glossary_file: Path) -> None:
+    body = {"text": "디지털 트윈을 만들었다.", "title": "example"}  # an examples.match sentence of the term
+    assert client.put("/api/documents/example", json=body, headers=AUTH).status_code == 201
+    r = client.post("/api/terms/digital-twin/reviews", json={"passage": "example:1", "verdict": "reject"}, headers=AUTH)
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "invalid_glossary"
+    assert load_review(glossary_file.parent / "review.yaml").rejected_matches == ()

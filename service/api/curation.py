@@ -15,6 +15,7 @@ from index.durable import exclusive_lock, no_space_is_storage_full, write_atomic
 from index.errors import AliasConflict, GlossaryInvalid
 from index.review import VERDICTS, load_review, record_verdict, reject_alias, undo_verdict
 from index.text import passage_fingerprint
+from index.vocabulary import load_glossary
 from service.api.common import term_or_404
 from service.api.contract import operation, parse_json_body
 from service.errors import ApiError, Error
@@ -238,6 +239,14 @@ def review_match(term_id: str) -> Any:
     fingerprint = passage_fingerprint(passage.text)
     with _edit_lock(), no_space_is_storage_full("the review file"):
         record_verdict(_review_path(), data["verdict"], term_id, doc_id, fingerprint, passage.text, data["by"])
+        try:  # the glossary as it will be served: a rejected example sentence of the term is refused
+            load_glossary(current_app.config["GLOSSARY_PATH"], review_path=_review_path())
+        except GlossaryInvalid as exc:
+            undo_verdict(_review_path(), term_id, fingerprint)
+            problems = {"problems": [p.as_dict() for p in exc.problems]}
+            raise ApiError(
+                Error.INVALID_GLOSSARY, "the verdict contradicts the glossary's examples", problems
+            ) from None
     return next(v for v in _verdicts(term_id) if v["fingerprint"] == fingerprint)
 
 
