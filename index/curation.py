@@ -13,18 +13,9 @@ from typing import Any
 
 from index.errors import AliasConflict, NotFound
 from index.review import Review, with_review
+from index.safe_yaml import round_trip_yaml
 from index.text import fold_label
 from index.vocabulary import parse_glossary
-
-
-def _yaml() -> Any:
-    from ruamel.yaml import YAML
-
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)  # the file's own style: "terms:\n  - id: ..."
-    return yaml
 
 
 def _labels_of(entry: Any) -> list[str]:
@@ -47,7 +38,7 @@ def add_alias(
     """glossary.yaml text with `alias` added to term `term_id` (Hangul: a Korean label);
     unchanged if the term has it. AliasConflict when another term has it; GlossaryInvalid when
     the result would not validate."""
-    yaml = _yaml()
+    yaml = round_trip_yaml()
     data = yaml.load(yaml_text)
     terms = data["terms"]
     entry = next((t for t in terms if t.get("id") == term_id), None)
@@ -73,7 +64,7 @@ def merge_entry(
 ) -> str:
     """Merge a cross-reference entry into the term it points to: its labels become aliases of
     `into`, the entry is removed, and other terms' relations to it point to `into`."""
-    yaml = _yaml()
+    yaml = round_trip_yaml()
     data = yaml.load(yaml_text)
     terms = data["terms"]
     target = next((t for t in terms if t.get("id") == into), None)
@@ -106,7 +97,7 @@ def merge_entry(
 def add_no_match(yaml_text: str, term_id: str, sentence: str, review: Review, path: str = "glossary.yaml") -> str:
     """glossary.yaml text with `sentence` (a passage whose match a curator rejected) among the
     term's `examples.no_match`; checked with the curators' rejections, which keep it out."""
-    yaml = _yaml()
+    yaml = round_trip_yaml()
     data = yaml.load(yaml_text)
     entry = next((t for t in data["terms"] if t.get("id") == term_id), None)
     if entry is None:

@@ -29,6 +29,15 @@ def no_space_is_storage_full(what: str) -> Iterator[None]:
         raise
 
 
+def file_signature(path: str | Path) -> tuple[int, int, int, int] | None:
+    """What changes when a file is edited, replaced or chmod-ed (ctime); None when it is missing."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
+
+
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -33,28 +33,24 @@ class Problem:
         return {"file": self.file, "line": self.line, "term": self.term, "field": self.field, "message": self.message}
 
 
-class GlossaryInvalid(GlossaryServiceError):
-    """The glossary file has problems; `problems` lists every one of them."""
+class ProblemsFound(GlossaryServiceError):
+    """A file we read has problems; `problems` lists every one of them."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
 
-class SourcesInvalid(GlossaryServiceError):
-    """sources.yaml has problems; `problems` lists every one."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+class GlossaryInvalid(ProblemsFound):
+    """The glossary file has problems."""
 
 
-class ReviewInvalid(GlossaryServiceError):
-    """review.yaml has problems; `problems` lists every one."""
+class SourcesInvalid(ProblemsFound):
+    """sources.yaml has problems."""
 
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+
+class ReviewInvalid(ProblemsFound):
+    """review.yaml has problems."""
 
 
 class AliasConflict(GlossaryServiceError):

@@ -12,6 +12,7 @@ from rdflib.namespace import DCTERMS
 
 from index.glossary import Glossary
 from index.review import Review, with_review
+from index.safe_yaml import round_trip_yaml
 from index.vocabulary import parse_glossary
 
 CSV_COLUMNS = (
@@ -99,12 +100,7 @@ def _split(cell: str) -> list[str]:
 
 def apply_csv(yaml_text: str, csv_text: str) -> str:
     """glossary.yaml text with the CSV's rows applied (comments and order kept; new terms appended)."""
-    from ruamel.yaml import YAML
-
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)  # the file's own style: "terms:\n  - id: ..."
+    yaml = round_trip_yaml()
     data = yaml.load(yaml_text)
     terms = data["terms"]
     by_id = {t["id"]: t for t in terms}

@@ -9,6 +9,7 @@ is not XML) is reported, and the rest of the batch goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import re
@@ -46,9 +47,7 @@ def extract(
         found = from_html(raw, url, charset)
     else:
         return Extracted(text=decode_text(raw), url=url)
-    if url and not found.url:
-        return Extracted(found.text, found.title, found.author, found.date, url, found.site, found.lang)
-    return found
+    return dataclasses.replace(found, url=url) if url and not found.url else found
 
 
 def now_iso() -> str:

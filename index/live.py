@@ -10,11 +10,11 @@ never stops anything: the last good glossary stays, and the problems are reporte
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from pathlib import Path
 
+from index.durable import file_signature
 from index.errors import GlossaryInvalid, Problem, ReviewInvalid
 from index.glossary import Glossary, read_glossary_text
 from index.review import load_review, with_review
@@ -41,18 +41,10 @@ class LiveGlossary:
         self.refresh(force=True)
 
     def _file_stat(self) -> tuple[int, ...] | None:
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return None
-        found: tuple[int, ...] = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)  # ctime: a chmod too
-        if self.review_path is not None:
-            try:
-                review = os.stat(self.review_path)
-                found += (review.st_mtime_ns, review.st_size, review.st_ino, review.st_ctime_ns)
-            except OSError:
-                found += (0,)
-        return found
+        found = file_signature(self.path)
+        if found is None or self.review_path is None:
+            return found
+        return found + (file_signature(self.review_path) or (0,))
 
     def refresh(self, force: bool = False) -> Glossary | None:
         """Pick up a changed file, at most once per poll interval."""

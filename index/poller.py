@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from index.durable import file_signature
 from index.errors import DocumentError, FetchError, SourcesInvalid
 from index.fetch import FetchPolicy, fetch
 from index.ingest import Ingester, extract, feed_links, id_for_url, is_feed, now_iso
@@ -94,14 +95,20 @@ class SourcePoller:
         self.policy = policy
         self.clock = clock
         self._sources: list[Source] = []  # the last valid file's
+        self._problems: list[str] = []
+        self._signature: tuple[int, ...] | None | bool = False  # False: never read
 
     def _read_sources(self) -> list[str]:
-        """Problems of the file (empty when valid); a bad edit keeps the last good list."""
-        try:
-            self._sources = load_sources(self.path)
-        except SourcesInvalid as exc:
-            return [str(p) for p in exc.problems]
-        return []
+        """Problems of the file (empty when valid); a bad edit keeps the last good list. The
+        file is parsed again only when it changed (the writer asks every half second)."""
+        signature = file_signature(self.path)
+        if signature != self._signature:
+            self._signature = signature
+            try:
+                self._sources, self._problems = load_sources(self.path), []
+            except SourcesInvalid as exc:
+                self._problems = [str(p) for p in exc.problems]
+        return self._problems
 
     def stored(self) -> dict[str, Any]:
         with self.library.index.snapshot() as snap:

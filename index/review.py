@@ -34,10 +34,10 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from index.durable import write_atomically
+from index.durable import file_signature, write_atomically
 from index.errors import Problem, ReviewInvalid, YamlRejected
 from index.glossary import flatten_messages
-from index.safe_yaml import line_of, parse_yaml
+from index.safe_yaml import line_of, parse_yaml, round_trip_yaml
 from index.text import fold_label
 
 
@@ -94,12 +94,6 @@ class Review:
                                   "at": e.get("at")})  # fmt: skip
         return found
 
-    def verdicts(self, term_id: str) -> dict[str, str]:
-        """fingerprint -> "reject" | "confirm" for one term's reviewed matches."""
-        found = {m["fingerprint"]: "confirm" for m in self.confirmed_matches if m["term"] == term_id}
-        found.update({m["fingerprint"]: "reject" for m in self.rejected_matches if m["term"] == term_id})
-        return found
-
 
 def with_review(glossary_text: str, review: Review) -> str:
     """The glossary text the service serves: the file's, plus the rejected matches (term and
@@ -131,9 +125,27 @@ def parse_review(text: str, path: str = "review.yaml") -> Review:
     return Review(rejected, tuple(loaded["rejected_matches"]), tuple(loaded["confirmed_matches"]), version)
 
 
+_loaded: dict[Path, tuple[tuple[int, ...] | None, Review | list[Problem]]] = {}
+
+
 def load_review(path: str | Path) -> Review:
-    """The review file's decisions; a missing file has none."""
+    """The review file's decisions; a missing file has none. Parsed again only when the file
+    changed: the writer asks every half second, and every term page asks too."""
     path = Path(path)
+    signature = file_signature(path)
+    cached = _loaded.get(path)
+    if cached is None or cached[0] != signature:
+        try:
+            cached = (signature, _read_review(path))
+        except ReviewInvalid as exc:
+            cached = (signature, exc.problems)
+        _loaded[path] = cached
+    if isinstance(cached[1], Review):
+        return cached[1]
+    raise ReviewInvalid(cached[1])
+
+
+def _read_review(path: Path) -> Review:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -145,26 +157,12 @@ def load_review(path: str | Path) -> Review:
 
 def reject_alias(path: str | Path, term: str, alias: str, by: str = "curator") -> bool:
     """Record that `alias` is not an alias of `term`; False if it was recorded already."""
-    from ruamel.yaml import YAML
-
     path = Path(path)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    current = parse_review(text, path.name)
+    current = parse_review(path.read_text(encoding="utf-8") if path.exists() else "", path.name)
     if (term, fold_label(alias)) in {(t, fold_label(a)) for t, a in current.rejected_aliases}:
         return False
-    yaml = YAML()
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    data: Any = yaml.load(text) if text.strip() else None
-    if data is None:
-        data = {}
-    data.setdefault("rejected_aliases", [])
-    data["rejected_aliases"].append(
-        {"term": term, "alias": alias, "by": by, "at": datetime.now(UTC).isoformat(timespec="seconds")}
-    )
-    out = io.StringIO()
-    yaml.dump(data, out)
-    parse_review(out.getvalue(), path.name)  # what we write must read back
-    write_atomically(path, out.getvalue().encode("utf-8"))
+    entry = {"term": term, "alias": alias, "by": by, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+    _edit(path, lambda data: data.setdefault("rejected_aliases", []).append(entry))
     return True
 
 
@@ -201,14 +199,10 @@ def _drop(data: Any, term: str, fingerprint: str) -> bool:
 
 
 def _edit(path: str | Path, change: Any) -> None:
-    from ruamel.yaml import YAML
-
     path = Path(path)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     parse_review(text, path.name)
-    yaml = YAML()
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
+    yaml = round_trip_yaml()
     data: Any = (yaml.load(text) if text.strip() else None) or {}
     change(data)
     out = io.StringIO()

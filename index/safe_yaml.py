@@ -81,3 +81,15 @@ def line_of(node: yaml.Node | None, path: tuple[Any, ...], key_line: bool = Fals
             break
         current = child
     return current.start_mark.line + 1
+
+
+def round_trip_yaml() -> Any:
+    """ruamel.yaml set up for editing our files in place: comments, order, quotes and the files'
+    own layout ("terms:\n  - id: ...") kept, no line wrapping."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml

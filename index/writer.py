@@ -92,6 +92,7 @@ class BackgroundWriter:
         self.live = live
         self.poller = poller
         self.review_path = review_path
+        self._review_problem = ""
         self.derived_every = derived_every
         self._derived_at = 0.0
         self._aliases_at = 0.0
@@ -182,7 +183,9 @@ class BackgroundWriter:
         try:
             return load_review(self.review_path)
         except ReviewInvalid as exc:  # a bad edit of review.yaml: no rejections until it is fixed
-            log.error("review file rejected:\n%s", exc)
+            if str(exc) != self._review_problem:  # once per bad edit, not every half second
+                log.error("review file rejected:\n%s", exc)
+                self._review_problem = str(exc)
             return Review()
 
     def _aliases_due(self, force: bool) -> bool:
