@@ -6,6 +6,7 @@ servers (gunicorn, PostgreSQL) started and stopped by a test. Tests import this,
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -25,9 +26,17 @@ TOKEN = "test-token-123"
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port free now, chosen below the kernel's ephemeral range (32768 and up) so
+    that no outgoing connection takes it as its own port before the server binds it."""
+    for _ in range(200):  # bounded
+        port = random.randrange(20000, 32768)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port between 20000 and 32767")
 
 
 class Gunicorn:
@@ -44,16 +53,33 @@ class Gunicorn:
         """Started when every worker has answered /api/status, or, with `ready_path`, when that
         path answers 200 (for a service that cannot read its index yet). `prefix` runs gunicorn
         under another command (`setpriv ...`)."""
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self._output = ""
+        for attempt in range(3):  # bounded: a port free when chosen can be taken before gunicorn binds it
+            self.port = port or free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+            self.process = self._spawn(env, workers, prefix)
+            try:
+                if ready_path:
+                    self._wait_for_path(ready_path)
+                else:
+                    self._wait_until_ready(workers)
+                return
+            except _PortTaken:
+                self.stop()
+                if port or attempt == 2:
+                    raise RuntimeError(f"gunicorn could not bind port {self.port}:\n{self._output[-3000:]}") from None
+            except BaseException:
+                self.stop()  # never leave a half-started server behind
+                raise
+
+    def _spawn(self, env: dict[str, str], workers: int, prefix: tuple[str, ...]) -> subprocess.Popen[str]:
         full_env = {
             **os.environ,
             **env,
             "GLOSSARY_SERVICE_BIND": f"127.0.0.1:{self.port}",
             "GLOSSARY_SERVICE_WORKERS": str(workers),
         }
-        self.process = subprocess.Popen(
+        return subprocess.Popen(
             [
                 *prefix,
                 sys.executable,
@@ -69,20 +95,19 @@ class Gunicorn:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        try:
-            if ready_path:
-                self._wait_for_path(ready_path)
-            else:
-                self._wait_until_ready(workers)
-        except BaseException:
-            self.stop()  # never leave a half-started server behind
-            raise
+
+    def _exited(self) -> Exception:
+        """Why gunicorn stopped during start-up, with what it printed."""
+        output = self.stop()
+        if "Connection in use" in output or "Address already in use" in output:
+            return _PortTaken()
+        return RuntimeError(f"gunicorn exited during start-up:\n{output[-3000:]}")
 
     def _wait_for_path(self, path: str) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("gunicorn exited during start-up")
+                raise self._exited()
             try:
                 if requests.get(self.url + path, timeout=10).status_code == 200:
                     self.workers = set()
@@ -97,7 +122,7 @@ class Gunicorn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("gunicorn exited during start-up")
+                raise self._exited()
             try:
                 self.workers.add(requests.get(self.url + "/api/status", timeout=10).json()["worker"])
                 if len(self.workers) >= workers:
@@ -126,6 +151,10 @@ class Gunicorn:
         with self.process.stdout:
             self._output = self.process.stdout.read()
         return self._output
+
+
+class _PortTaken(Exception):
+    """Another process bound the chosen port first."""
 
 
 def _comm(pid: int) -> str:
