@@ -230,6 +230,10 @@ def newest_dates(stats: TermStats) -> list[str]:
     return sorted((d for d in per_date if d), reverse=True) + ([""] if "" in per_date else [])
 
 
+def total_passages(stats: TermStats, where: PassageFilter) -> int:
+    return sum(passages_per_date(stats, where).values())
+
+
 def locate_page(
     stats: TermStats, where: PassageFilter, newest: bool, offset: int, limit: int
 ) -> tuple[int, list[str], int]:
@@ -239,7 +243,7 @@ def locate_page(
     and ordinal, so the page is the concatenation of those dates' passages, cut at `skip`.
     """
     per_date = passages_per_date(stats, where)
-    total = sum(per_date.values())
+    total = total_passages(stats, where)
     order = sorted((d for d in per_date if d), reverse=newest) + ([""] if "" in per_date else [])
     dates: list[str] = []
     seen, skip = 0, 0

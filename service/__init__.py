@@ -100,7 +100,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         store = current_store()
         g.glossary = store.glossary
         g.index_version = store.snapshot.version
-        if request.method == "GET" and request.path.startswith("/api/"):
+        if cache.size > 0 and request.method == "GET" and request.path.startswith("/api/"):
             g.cache_key = (request.full_path, g.glossary.version, g.index_version)
             if request.headers.get("If-None-Match") is None:
                 return cache.get(g.cache_key)

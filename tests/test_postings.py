@@ -107,6 +107,11 @@ def assert_postings_equal_a_full_match(index: PassageIndex) -> None:
     with index.snapshot() as snap:
         store = Store(snap)
         passages = {p.id: p for p in snap.all_passages()}
+        # Page by page too (the first pages come from the terms' heads where the index keeps them).
+        for term in store.glossary.terms:
+            rows = expected[term.id]
+            pages = [store.term_passages(term, limit=2, offset=k)[1] for k in range(0, len(rows) + 1, 2)]
+            assert [h.passage.id for page in pages for h in page] == [pid for pid, _ in rows], term.id
         for term_id, rows in expected.items():
             # The counts kept beside the postings agree with them too.
             dates = [passages[pid].date for pid, _ in rows if passages[pid].date]
@@ -141,23 +146,49 @@ def assert_postings_equal_a_full_match(index: PassageIndex) -> None:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ops=st.lists(operation, max_size=12), aside=st.booleans(), walk=st.booleans())
+@given(ops=st.lists(operation, max_size=12), aside=st.booleans(), walk=st.booleans(), head=st.sampled_from([1, 3, 50]))
 def test_whoosh_postings_always_equal_a_full_match(
     tmp_path_factory: pytest.TempPathFactory,
     ops: list[tuple],  # type: ignore[type-arg]
     aside: bool,
     walk: bool,
+    head: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # `aside`: re-match every glossary edit into a new generation instead of one commit.
     monkeypatch.setattr("index.backends.whoosh.ASIDE_MIN_DOCUMENTS", -1 if aside else 10**9)
     # `walk`: find shared examples by walking dates, or among all the records naming the pair.
     monkeypatch.setattr("index.backends.whoosh._FEW_SHARED", 0 if walk else 10**9)
+    # `head`: how many newest passages a term's head keeps (small: heads cut short, merged and read again).
+    monkeypatch.setattr("index.backends.whoosh.HEAD_SIZE", head)
     ix = tmp_path_factory.mktemp("ix")
     WhooshIndex(ix).replace_all(read_corpus(DATA / "corpus"), glossary_for(0))
     index = WhooshIndex(ix)
     apply(index, ops)
     assert_postings_equal_a_full_match(index)
+    index.close()
+
+
+def test_a_head_cut_short_is_read_again_when_a_commit_takes_its_newest_away(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Heads of 2: deleting the newest document while adding an old one leaves the old head one
+    # passage it can vouch for; the second is read again from the postings, not guessed.
+    monkeypatch.setattr("index.backends.whoosh.HEAD_SIZE", 2)
+    index = WhooshIndex(tmp_path / "ix")
+    dated = [(f"d{n}", f"2025-0{n}-01") for n in range(5, 1, -1)]  # newest first
+    documents = [parse_document(d, f"---\ndate: {date}\n---\nA digital twin, number {d}.\n") for d, date in dated]
+    index.replace_all(documents, glossary_for(0))
+    old = parse_document("d0", "---\ndate: 2025-01-01\n---\nAn old digital twin.\n")
+    index.write(put=[old], delete=["d5"])
+    with index.snapshot() as snap:
+        store = Store(snap)
+        term = store.term("digital-twin")
+        assert term is not None
+        assert snap.head("digital-twin") is not None
+        pages = [store.term_passages(term, limit=1, offset=k) for k in range(5)]
+        assert [hit.passage.doc for _, page in pages for hit in page] == ["d4", "d3", "d2", "d0"]
+        assert {total for total, _ in pages} == {4}
     index.close()
 
 
@@ -268,6 +299,30 @@ def test_only_one_process_is_the_background_writer(index_dir: Path, glossary_fil
 
 
 # -- upgrades ----------------------------------------------------------------------------------
+def test_an_index_made_before_heads_serves_then_gets_them_at_its_next_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.backends.whoosh as backend
+
+    with monkeypatch.context() as before_heads:  # the release before: no head fields, no head records
+        before_heads.setattr(backend, "_head_fields", dict)
+        before_heads.setattr(backend, "_write_all_heads", lambda ix: None)
+        WhooshIndex(tmp_path / "ix").replace_all(read_corpus(DATA / "corpus"), glossary_for(0))
+    index = WhooshIndex(tmp_path / "ix")
+    expected = full_match(index)
+    with index.snapshot() as snap:
+        assert snap.head("digital-twin") is None
+    assert postings_of(index) == expected  # read from the dated postings meanwhile
+    index.write(put=[parse_document("new", "---\ndate: 2026-01-01\n---\nA digital twin, new.\n")])
+    with index.snapshot() as snap:
+        head = snap.head("digital-twin")
+        gpu = snap.head("gpu")  # every term's head, not only the written document's terms
+    assert head is not None and head[0][0][0] == "new"
+    assert gpu is not None and [e[0][0] for e in gpu] == [pid.rsplit(":", 1)[0] for pid, _ in expected["gpu"]]
+    assert postings_of(index) == full_match(index)
+    index.close()
+
+
 def test_a_whoosh_index_of_the_previous_release_is_upgraded_with_its_documents(
     tmp_path: Path, glossary_file: Path
 ) -> None:

@@ -15,6 +15,8 @@ Records in one whoosh index, told apart by the fields they have:
     stats     sterm (unique): a term's counts (TermStats), and the corpus's under CORPUS
     state     skey (unique): "state" (glossary text and version, matcher version) and derived
               data ("derived:<name>")
+    head      hterm (unique): a term's newest HEAD_SIZE passages, ready to serve, rewritten in
+              the commit that changes them: a term's first pages read this one record
 Everything a reader needs is in these records: no read matches text.
 """
 
@@ -75,6 +77,7 @@ from index.postings import (
     match_document,
     newest_dates,
     pack_matches,
+    total_passages,
     unpack_matches,
 )
 from index.text import index_keys
@@ -123,10 +126,17 @@ ASIDE_MIN_DOCUMENTS = 2000
 # Up to this many shared passages, a shared example is found among all the records naming the
 # pair; above it, by walking the term's dates newest first.
 _FEW_SHARED = 64
+# A term's newest passages kept in its head record: the first pages of the default order (two
+# and a half of the API's default size) read one record instead of a walk over dated postings.
+HEAD_SIZE = 50
+# Fields an index made before heads existed lacks; a writer adds them (index.backends.whoosh._add_heads).
+HEAD_FIELDS = frozenset({"hterm", "head"})
 
 
 # A passage of a posting record: ((doc, date, lang, source, title), ordinal, matches, text).
 Light = tuple[tuple[Any, ...], int, tuple[Match, ...], str]
+# The same in a head record, its matches packed: ((doc, date, lang, source, title), ordinal, packed, text).
+HeadEntry = tuple[tuple[Any, ...], int, Any, str]
 
 
 def index_schema() -> Schema:
@@ -164,7 +174,12 @@ def index_schema() -> Schema:
         stats=STORED(),
         skey=ID(unique=True),
         value=STORED(),
+        **_head_fields(),
     )
+
+
+def _head_fields() -> dict[str, Any]:
+    return {"hterm": ID(unique=True), "head": STORED()}
 
 
 def _tdate(term_id: str, date: str | None) -> str:
@@ -360,6 +375,12 @@ def _column_value(column: Any, number: int, searcher: Searcher, stored: str) -> 
         return (fields["pmeta"][1] or "").encode()
 
 
+def _hit(meta: tuple[Any, ...], ordinal: int, matches: tuple[Match, ...], text: str) -> Hit:
+    """A hit from a record's passage: meta is (doc, date, lang, source, title)."""
+    doc, date, lang, source, title = meta
+    return Hit(StoredPassage(passage_id(doc, ordinal), doc, ordinal, text, title, date, lang, source), matches)
+
+
 def _negated_bytes(value: bytes) -> tuple[int, ...]:
     return tuple(-b for b in value)
 
@@ -450,22 +471,40 @@ class WhooshSnapshot(Snapshot):
 
     @staticmethod
     def _hydrate(light: list[Light]) -> list[Hit]:
-        """Hits from (meta, ordinal, matches, text): meta is (doc, date, lang, source, title)."""
+        return [_hit(meta, ordinal, matches, text) for meta, ordinal, matches, text in light]
+
+    def newest_entries(self, term_id: str, limit: int) -> list[HeadEntry]:
+        """The term's `limit` newest passages from its dated postings (what a head holds)."""
+        _, dates, skip = locate_page(self.term_stats(term_id), PassageFilter(), True, 0, limit)
         return [
-            Hit(
-                StoredPassage(passage_id(meta[0], ordinal), meta[0], ordinal, text, meta[4], meta[1], meta[2], meta[3]),
-                matches,
-            )
-            for meta, ordinal, matches, text in light
+            (meta, ordinal, pack_matches(matches), text)
+            for meta, ordinal, matches, text in self._page_of_dates(term_id, dates, skip, limit)
         ]
 
     @staticmethod
     def _accepts(where: PassageFilter, meta: tuple[Any, ...]) -> bool:
         return (not where.doc or meta[0] == where.doc) and where.accepts_group(meta[1] or "", meta[2], meta[3] or "")
 
+    def head(self, term_id: str) -> list[HeadEntry] | None:
+        """The term's head record: its newest passages (None where the index has none for it)."""
+        searcher = self._searcher
+        if "hterm" not in searcher.schema:
+            return None
+        found = _numbers(searcher, "hterm", term_id)
+        return searcher.stored_fields(found[0])["head"] if found else None
+
     def term_page(
         self, term_id: str, where: PassageFilter, sort: str, offset: int, limit: int
     ) -> tuple[int, list[Hit]]:
+        if sort == "newest" and where.unfiltered:
+            head = self.head(term_id)
+            if head is not None:
+                total = total_passages(self.term_stats(term_id), where)
+                if offset + limit <= len(head) or len(head) == total:
+                    return total, [
+                        _hit(meta, ordinal, unpack_matches(term_id, packed), text)
+                        for meta, ordinal, packed, text in head[offset : offset + limit]
+                    ]
         if sort in ("newest", "oldest") and not (where.doc or where.lang or where.source):
             # The counts say which dates hold the page; the columns order those dates' postings
             # by document and say how many passages each has: read only the page's records.
@@ -647,6 +686,7 @@ _LIGHT_SORTS: dict[str, Callable[[Light], tuple[Any, ...]]] = {
     "matches": lambda h: (-len(h[2]), h[0][1] is None, tuple(-ord(c) for c in h[0][1] or ""), h[0][0], h[1]),
 }
 assert set(_LIGHT_SORTS) == set(SORTS)
+_NEWEST = _LIGHT_SORTS["newest"]
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -654,18 +694,33 @@ class _Commit:
     """One whoosh writer over one generation, with the reads and count deltas a commit needs."""
 
     def __init__(self, ix: Any, glossary: Glossary):
+        _add_heads(ix)
         self.ix = ix
         self.searcher = ix.searcher()
         self.matcher = matcher_for(glossary)
         self.writer = ix.writer(**WRITER_OPTIONS)
         self.delta = StatsDelta()
         self._in_commit: dict[str, DocMatches | None] = {}  # documents this commit already rewrote
+        self._written: dict[str, Document] = {}  # ... and what they hold now (not the deleted ones)
+        self._head_terms: set[str] = set()  # terms whose passages this commit changes
+        self._removed: Counter[str] = Counter()  # per term, the passages of the old documents it rewrites
         self._view = WhooshSnapshot(self.searcher)
 
     def old_matches(self, doc_id: str) -> DocMatches | None:
         if doc_id in self._in_commit:
             return self._in_commit[doc_id]
         return self._view.doc_matches(doc_id)
+
+    def _rewrote(self, doc_id: str, old: DocMatches | None, new: DocMatches | None, doc: Document | None) -> None:
+        """Note what a rewrite changes for the heads: `old` as the commit found it, `new` (None if deleted)."""
+        if doc_id not in self._in_commit and old is not None:
+            for term_id, hits in old.by_term().items():
+                self._removed[term_id] += len(hits)
+        self._in_commit[doc_id] = new
+        if new is None or doc is None:
+            self._written.pop(doc_id, None)
+        else:
+            self._written[doc_id] = doc
 
     def _delete(self, doc_id: str) -> None:
         self.writer.delete_by_term("doc", doc_id)
@@ -676,19 +731,22 @@ class _Commit:
         if old is not None:
             self.delta.add(old, -1)
             self._delete(doc_id)
-        self._in_commit[doc_id] = None
+            self._head_terms.update(old.by_term())
+        self._rewrote(doc_id, old, None, None)
 
     def put(self, doc: Document) -> None:
         old = self.old_matches(doc.id)
         if old is not None:
             self.delta.add(old, -1)
+            self._head_terms.update(old.by_term())
         self._delete(doc.id)
         new = match_document(doc, self.matcher)
         self.delta.add(new, +1)
         self.writer.add_document(**_document_record(doc))
         for record in _posting_records(new, doc):
             self.writer.add_document(**record)
-        self._in_commit[doc.id] = new
+        self._head_terms.update(new.by_term())
+        self._rewrote(doc.id, old, new, doc)
 
     def rematch(self, fields: dict[str, Any], plan: EditPlan) -> bool:
         """Re-match one stored document where the edit can change it; rewrite its postings if they changed."""
@@ -709,10 +767,46 @@ class _Commit:
             self.writer.add_document(**record)
         self.delta.add(old, -1)
         self.delta.add(new, +1)
-        self._in_commit[doc] = new
+        self._head_terms.update(t for t in changed if before.get(t, ((),))[0] != after.get(t, ((),))[0])
+        self._rewrote(doc, old, new, stored)
         return True
 
+    def _write_heads(self) -> None:
+        """Rewrite the head of every term whose passages this commit changed."""
+        added: dict[str, list[HeadEntry]] = {}
+        for doc_id, doc in self._written.items():
+            new = self._in_commit[doc_id]
+            assert new is not None
+            texts = {p.ordinal: p.text for p in doc.passages}
+            meta = (doc_id, new.meta.date, new.meta.lang, new.meta.source, doc.title)
+            for term_id, hits in new.by_term().items():
+                if term_id in self._head_terms:
+                    added.setdefault(term_id, []).extend((meta, o, pack_matches(ms), texts[o]) for o, ms in hits)
+        for term_id in sorted(self._head_terms):
+            head = self._new_head(term_id, added.get(term_id, []))
+            if head:
+                self.writer.update_document(hterm=term_id, head=head)
+            else:
+                self.writer.delete_by_term("hterm", term_id)
+
+    def _new_head(self, term_id: str, added: list[HeadEntry]) -> list[HeadEntry]:
+        """The old head without the documents this commit rewrote, with what they hold now. Where
+        the old head was cut and too little of it is left, the old postings are read again."""
+        gone = self._in_commit
+        old = self._view.head(term_id)
+        if old is not None:
+            old_total = total_passages(_read_stats(self.searcher, term_id), PassageFilter())
+            merged = sorted([e for e in old if e[0][0] not in gone] + added, key=_NEWEST)
+            if len(old) < old_total:  # past the old head's last passage lie passages it does not hold
+                last = _NEWEST(old[-1])
+                merged = [e for e in merged if _NEWEST(e) <= last]
+            if len(merged) >= HEAD_SIZE or len(old) >= old_total:
+                return merged[:HEAD_SIZE]
+        fresh = self._view.newest_entries(term_id, HEAD_SIZE + self._removed[term_id])
+        return sorted([e for e in fresh if e[0][0] not in gone] + added, key=_NEWEST)[:HEAD_SIZE]
+
     def commit(self, state: IndexState) -> None:
+        self._write_heads()
         for term_id, delta in self.delta.terms.items():
             merged = _read_stats(self.searcher, term_id).merged(delta)
             if merged.is_empty():
@@ -754,7 +848,7 @@ def remove_unfinished_commits(gen: Path) -> None:
 
 def _open_generation(path: Path) -> tuple[Any, IndexState]:
     ix = whoosh.index.open_dir(str(path))
-    if set(index_schema().names()) - set(ix.schema.names()):
+    if set(index_schema().names()) - set(ix.schema.names()) - HEAD_FIELDS:  # heads are added by a writer
         ix.close()
         raise IndexOutdated(
             f"the index in {path.parent} was made by an older release (no term postings); "
@@ -832,6 +926,7 @@ def _build_generation(
             writer.cancel()
             raise
         writer.commit()
+        _write_all_heads(ix)
         ix.close()
         (gen / BUILDING).unlink()
         fsync_tree(gen)
@@ -841,6 +936,30 @@ def _build_generation(
     finally:
         os.close(building)
     return gen
+
+
+def _write_all_heads(ix: Any) -> None:
+    """Every term's head, read from the postings of a generation that has none yet."""
+    with ix.searcher() as searcher:
+        view = WhooshSnapshot(searcher)
+        terms = [t.decode() for t in searcher.lexicon("sterm") if t.decode() != CORPUS]
+        heads = {term_id: view.newest_entries(term_id, HEAD_SIZE) for term_id in terms}
+    writer = ix.writer(**WRITER_OPTIONS)
+    for term_id, head in heads.items():
+        if head:
+            writer.update_document(hterm=term_id, head=head)
+    writer.commit()
+
+
+def _add_heads(ix: Any) -> None:
+    """Give an index made before heads existed its head fields and every term's head."""
+    if "hterm" in ix.schema:
+        return
+    writer = ix.writer(**WRITER_OPTIONS)
+    for name, field in _head_fields().items():
+        writer.add_field(name, field)
+    writer.commit()
+    _write_all_heads(ix)
 
 
 def _build_fresh(

@@ -76,7 +76,7 @@ def list_terms(args: dict[str, Any]) -> Any:
     return {
         "total": len(found),
         "terms": [term_summary(t) for t in found[offset : offset + limit]],
-        "next": next_url("terms.list_terms", len(found), limit, offset),
+        "next": next_url("/api/terms", len(found), limit, offset),
     }
 
 
@@ -97,5 +97,5 @@ def term_passages(term_id: str, args: dict[str, Any]) -> Any:
         "term": term.id,
         "total": total,
         "passages": [hit_json(h) for h in hits],
-        "next": next_url("terms.term_passages", total, limit, args["offset"], term_id=term.id),
+        "next": next_url(f"/api/terms/{term.id}/passages", total, limit, args["offset"]),
     }
