@@ -354,9 +354,12 @@ def _stored_documents(conn: Connection[Any], doc_ids: list[str]) -> Iterator[tup
         passages = tuple(Passage(passage_id(doc_id, o), doc_id, o, t) for o, t in texts.get(doc_id, []))
         document = Document(doc_id, "", title, _date(date), source, url, lang, passages, markdown=markdown)
         per_passage = matches.get(doc_id, {})
-        yield document, DocMatches(
-            DocMeta(doc_id, _date(date), lang, source, len(passages)),
-            tuple((o, tuple(sorted(ms, key=lambda m: (m.start, m.end)))) for o, ms in sorted(per_passage.items())),
+        yield (
+            document,
+            DocMatches(
+                DocMeta(doc_id, _date(date), lang, source, len(passages)),
+                tuple((o, tuple(sorted(ms, key=lambda m: (m.start, m.end)))) for o, ms in sorted(per_passage.items())),
+            ),
         )
 
 

@@ -431,7 +431,7 @@ class WhooshSnapshot(Snapshot):
             return [searcher.stored_fields(n) for n in _numbers(searcher, query.fieldname, query.text)]
         return [searcher.stored_fields(n) for n in query.docs(searcher)]
 
-    def _doc_fields(self, doc_id: str) -> dict[str, Any] | None:
+    def doc_fields(self, doc_id: str) -> dict[str, Any] | None:
         found = _numbers(self._searcher, "doc", doc_id)
         return self._searcher.stored_fields(found[0]) if found else None
 
@@ -440,9 +440,10 @@ class WhooshSnapshot(Snapshot):
             return self._owner._cached_stats(self.version, term_id, self._searcher)
         return _read_stats(self._searcher, term_id)
 
-    def doc_matches(self, doc_id: str) -> DocMatches | None:
-        """A document's meta and every match in it (None if there is no such document)."""
-        fields = self._doc_fields(doc_id)
+    def doc_matches(self, doc_id: str, fields: dict[str, Any] | None = None) -> DocMatches | None:
+        """A document's meta and every match in it (None if there is no such document);
+        `fields`: its document record, where the caller has read it already."""
+        fields = fields if fields is not None else self.doc_fields(doc_id)
         if fields is None:
             return None
         meta = DocMeta(
@@ -630,11 +631,11 @@ class WhooshSnapshot(Snapshot):
         return found
 
     def get_document(self, doc_id: str) -> Document | None:
-        fields = self._doc_fields(doc_id)
+        fields = self.doc_fields(doc_id)
         return _stored_document(fields) if fields else None
 
     def document_passages(self, doc_id: str) -> list[tuple[StoredPassage, tuple[Match, ...]]]:
-        fields = self._doc_fields(doc_id)
+        fields = self.doc_fields(doc_id)
         if fields is None:
             return []
         dm = self.doc_matches(doc_id)
@@ -704,12 +705,12 @@ class _Commit:
         self._written: dict[str, Document] = {}  # ... and what they hold now (not the deleted ones)
         self._head_terms: set[str] = set()  # terms whose passages this commit changes
         self._removed: Counter[str] = Counter()  # per term, the passages of the old documents it rewrites
-        self._view = WhooshSnapshot(self.searcher)
+        self.view = WhooshSnapshot(self.searcher)
 
     def old_matches(self, doc_id: str) -> DocMatches | None:
         if doc_id in self._in_commit:
             return self._in_commit[doc_id]
-        return self._view.doc_matches(doc_id)
+        return self.view.doc_matches(doc_id)
 
     def _rewrote(self, doc_id: str, old: DocMatches | None, new: DocMatches | None, doc: Document | None) -> None:
         """Note what a rewrite changes for the heads: `old` as the commit found it, `new` (None if deleted)."""
@@ -722,9 +723,20 @@ class _Commit:
         else:
             self._written[doc_id] = doc
 
+    def _delete_by_term(self, field: str, text: str) -> None:
+        # With the commit's searcher: whoosh's own opens a new one over every segment each time
+        # (a large share of an edit's time at 1M passages, where the index has many segments).
+        # Its document numbers are the writer's: both read the generation as the lock found it.
+        self.writer.delete_by_term(field, text, searcher=self.searcher)
+
+    def _replace(self, unique: str, **record: Any) -> None:
+        """whoosh's update_document, without its new searcher per call."""
+        self._delete_by_term(unique, record[unique])
+        self.writer.add_document(**record)
+
     def _delete(self, doc_id: str) -> None:
-        self.writer.delete_by_term("doc", doc_id)
-        self.writer.delete_by_term("pdoc", doc_id)
+        self._delete_by_term("doc", doc_id)
+        self._delete_by_term("pdoc", doc_id)
 
     def delete(self, doc_id: str) -> None:
         old = self.old_matches(doc_id)
@@ -751,7 +763,7 @@ class _Commit:
     def rematch(self, fields: dict[str, Any], plan: EditPlan) -> bool:
         """Re-match one stored document where the edit can change it; rewrite its postings if they changed."""
         doc = fields["doc"]
-        old = self.old_matches(doc)
+        old = self._in_commit[doc] if doc in self._in_commit else self.view.doc_matches(doc, fields)
         if old is None:
             return False
         stored = _stored_document(fields)
@@ -762,7 +774,7 @@ class _Commit:
         before, after = _record_contents(old), _record_contents(new)
         changed = {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}
         for term_id in changed:
-            self.writer.delete_by_term("pkey", f"{term_id}\x1f{doc}")
+            self._delete_by_term("pkey", f"{term_id}\x1f{doc}")
         for record in _posting_records(new, stored, only=changed):
             self.writer.add_document(**record)
         self.delta.add(old, -1)
@@ -785,15 +797,15 @@ class _Commit:
         for term_id in sorted(self._head_terms):
             head = self._new_head(term_id, added.get(term_id, []))
             if head:
-                self.writer.update_document(hterm=term_id, head=head)
+                self._replace("hterm", hterm=term_id, head=head)
             else:
-                self.writer.delete_by_term("hterm", term_id)
+                self._delete_by_term("hterm", term_id)
 
     def _new_head(self, term_id: str, added: list[HeadEntry]) -> list[HeadEntry]:
         """The old head without the documents this commit rewrote, with what they hold now. Where
         the old head was cut and too little of it is left, the old postings are read again."""
         gone = self._in_commit
-        old = self._view.head(term_id)
+        old = self.view.head(term_id)
         if old is not None:
             old_total = total_passages(_read_stats(self.searcher, term_id), PassageFilter())
             merged = sorted([e for e in old if e[0][0] not in gone] + added, key=_NEWEST)
@@ -802,7 +814,7 @@ class _Commit:
                 merged = [e for e in merged if _NEWEST(e) <= last]
             if len(merged) >= HEAD_SIZE or len(old) >= old_total:
                 return merged[:HEAD_SIZE]
-        fresh = self._view.newest_entries(term_id, HEAD_SIZE + self._removed[term_id])
+        fresh = self.view.newest_entries(term_id, HEAD_SIZE + self._removed[term_id])
         return sorted([e for e in fresh if e[0][0] not in gone] + added, key=_NEWEST)[:HEAD_SIZE]
 
     def commit(self, state: IndexState) -> None:
@@ -810,10 +822,10 @@ class _Commit:
         for term_id, delta in self.delta.terms.items():
             merged = _read_stats(self.searcher, term_id).merged(delta)
             if merged.is_empty():
-                self.writer.delete_by_term("sterm", term_id)
+                self._delete_by_term("sterm", term_id)
             else:
-                self.writer.update_document(sterm=term_id, stats=merged.to_json())
-        self.writer.update_document(**_state_record(state))
+                self._replace("sterm", sterm=term_id, stats=merged.to_json())
+        self._replace("skey", **_state_record(state))
         self.searcher.close()
         try:
             self.writer.commit()
@@ -1136,7 +1148,7 @@ class WhooshIndex(PassageIndex):
             changed = 0
             try:
                 for n, doc_id in enumerate(candidates, 1):
-                    fields = commit.searcher.document(doc=doc_id)
+                    fields = commit.view.doc_fields(doc_id)
                     if fields is not None and commit.rematch(fields, plan):
                         changed += 1
                     if progress:
