@@ -45,7 +45,7 @@ from index.backends.base import PassageIndex  # noqa: E402
 from index.backends.whoosh import WhooshIndex  # noqa: E402
 from index.store import Store  # noqa: E402
 from index.vocabulary import load_glossary, parse_glossary  # noqa: E402
-from tests.support import PostgresServer, free_port  # noqa: E402
+from tests.support import PostgresServer, free_port, serving_worker_pids  # noqa: E402
 from tests.support.synth import FUTURE_ALIAS, SYNTH_VERSION, bench_glossary, generate, load_truth  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,15 +68,6 @@ def memory_of(pid: int) -> dict[str, float]:
         "heap": fields["Private_Dirty"],
         "files": fields["Rss"] - fields["Anonymous"],
     }
-
-
-def serving_workers(url: str) -> set[int]:
-    found: set[int] = set()
-    for _ in range(40):  # bounded: connection-close requests land on both workers quickly
-        found.add(requests.get(url + "/api/status", headers={"Connection": "close"}, timeout=30).json()["worker"])
-        if len(found) >= 2:
-            break
-    return found
 
 
 def first_requests(url: str, terms: list[str], count: int = 300) -> dict[str, float]:
@@ -218,7 +209,7 @@ def serve_and_measure(env: dict[str, str], terms: list[str], seconds: int, insta
                 "p99": max(r["p99"] for r in results),
                 "errors": sum(r["errors"] for r in results),
             }
-        memory = [memory_of(pid) for _, u in started for pid in serving_workers(u)]
+        memory = [memory_of(pid) for process, _ in started for pid in serving_worker_pids(process.pid)]
         return {"first": first, "writes": writes, "load": load, "memory": memory}
     finally:
         for process, _ in started:

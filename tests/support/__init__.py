@@ -17,7 +17,7 @@ import requests
 
 from tests.support.postgres import PostgresServer
 
-__all__ = ["DATA", "ROOT", "SEEDS", "TOKEN", "Gunicorn", "PostgresServer", "free_port"]
+__all__ = ["DATA", "ROOT", "SEEDS", "TOKEN", "Gunicorn", "PostgresServer", "free_port", "serving_worker_pids"]
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -132,11 +132,7 @@ class Gunicorn:
         raise RuntimeError(f"gunicorn did not start {workers} workers within 60 s")
 
     def worker_pids(self) -> set[int]:
-        """The serving workers' process ids: the master's children but the background writer
-        process (which runs at nice 10)."""
-        master = self.process.pid
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        return {int(c) for c in children if _nice(int(c)) == 0 and _comm(int(c)) != "nginx"}
+        return serving_worker_pids(self.process.pid)
 
     def stop(self) -> str:
         if self.process.poll() is None:
@@ -151,6 +147,13 @@ class Gunicorn:
         with self.process.stdout:
             self._output = self.process.stdout.read()
         return self._output
+
+
+def serving_worker_pids(master: int) -> set[int]:
+    """The serving workers' process ids: the gunicorn master's children but the background
+    writer process (which runs at nice 10) and nginx. /api/status names no process ids."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return {int(c) for c in children if _nice(int(c)) == 0 and _comm(int(c)) != "nginx"}
 
 
 class _PortTaken(Exception):
