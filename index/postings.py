@@ -151,20 +151,28 @@ class StatsDelta:
         corpus = self._stats(CORPUS).groups.setdefault(group, [0, 0])
         corpus[0] += sign * dm.meta.passages
         corpus[1] += sign
-        passages: Counter[str] = Counter()
-        for _, matches in dm.passages:
-            here = set(m.term for m in matches)
-            passages.update(here)
+        used = self.passages(group, ({m.term for m in matches} for _, matches in dm.passages), sign)
+        self.documents(group, used, sign)
+
+    def passages(self, group: GroupKey, passages: Iterable[set[str]], sign: int) -> set[str]:
+        """Passages (each given by the terms it uses) added or removed; returns the terms they use."""
+        counts: Counter[str] = Counter()
+        for here in passages:
+            counts.update(here)
             if len(here) > 1:
                 for term_id in here:
                     cooc = self._stats(term_id).cooc
                     for other in here:
                         if other != term_id:
                             cooc[other] = cooc.get(other, 0) + sign
-        for term_id, n in passages.items():
-            counts = self._stats(term_id).groups.setdefault(group, [0, 0])
-            counts[0] += sign * n
-            counts[1] += sign
+        for term_id, n in counts.items():
+            self._stats(term_id).groups.setdefault(group, [0, 0])[0] += sign * n
+        return set(counts)
+
+    def documents(self, group: GroupKey, terms: Iterable[str], sign: int) -> None:
+        """One document more (or less) that uses each of `terms`."""
+        for term_id in terms:
+            self._stats(term_id).groups.setdefault(group, [0, 0])[1] += sign
 
 
 class StatsCache:

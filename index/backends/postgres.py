@@ -38,7 +38,7 @@ from index.backends.base import (
 from index.corpus import Document, Passage, parse_document, passage_id
 from index.errors import DatabaseUnavailable, IndexOutdated, WriterBusy
 from index.glossary import Glossary
-from index.matcher import Match
+from index.matcher import Match, Matcher
 from index.postings import (
     CORPUS,
     MATCHER_VERSION,
@@ -52,9 +52,10 @@ from index.postings import (
     match_document,
     pack_matches,
     unpack_matches,
+    without_rejected,
 )
 from index.text import index_keys
-from index.vocabulary import glossary_from_text, matcher_for, plan_edit
+from index.vocabulary import EditPlan, glossary_from_text, matcher_for, plan_edit
 
 log = logging.getLogger(__name__)
 MIGRATION_LOCK = 74_201_117  # pg_advisory_lock key: one migrator at a time
@@ -329,6 +330,15 @@ def _doc_matches(rows: Callable[..., list[tuple[Any, ...]]], doc_id: str) -> Doc
     )
 
 
+_POSTING_ROW = "term, doc, ordinal, date, lang, source, labels, matches"
+
+
+def _posting_row(term_id: str, meta: DocMeta, ordinal: int, matches: tuple[Match, ...]) -> tuple[Any, ...]:
+    """A row of `postings` (columns _POSTING_ROW): one term's matches in one passage."""
+    labels = sorted({label_key(term_id, m.label) for m in matches})
+    return (term_id, meta.id, ordinal, meta.date, meta.lang, meta.source, labels, json.dumps(pack_matches(matches)))
+
+
 def _stored_documents(conn: Connection[Any], doc_ids: list[str]) -> Iterator[tuple[Document, DocMatches]]:
     """Each document as it was parsed when written (its stored passages), with its matches."""
     metas = {
@@ -538,28 +548,13 @@ class PostgresIndex(PassageIndex):
     def _copy_postings(
         conn: Connection[Any], matched: list[DocMatches], only: dict[str, set[str]] | None = None
     ) -> None:
-        with conn.cursor().copy(
-            "COPY postings (term, doc, ordinal, date, lang, source, labels, matches) FROM STDIN"
-        ) as copy:
+        with conn.cursor().copy(f"COPY postings ({_POSTING_ROW}) FROM STDIN") as copy:
             for dm in matched:
-                meta = dm.meta
                 for term_id, hits in dm.by_term().items():
-                    if only is not None and term_id not in only.get(meta.id, ()):
+                    if only is not None and term_id not in only.get(dm.meta.id, ()):
                         continue
                     for ordinal, matches in hits:
-                        labels = sorted({label_key(term_id, m.label) for m in matches})
-                        copy.write_row(
-                            (
-                                term_id,
-                                meta.id,
-                                ordinal,
-                                meta.date,
-                                meta.lang,
-                                meta.source,
-                                labels,
-                                json.dumps(pack_matches(matches)),
-                            )
-                        )
+                        copy.write_row(_posting_row(term_id, dm.meta, ordinal, matches))
 
     @staticmethod
     def _apply_stats(conn: Connection[Any], delta: StatsDelta) -> None:
@@ -660,57 +655,135 @@ class PostgresIndex(PassageIndex):
         same_rules = state is not None and state.matcher_version == MATCHER_VERSION and not everything
         old = glossary_from_text(state.glossary_text) if state and same_rules else None
         plan = plan_edit(old, glossary)
-        key_sets = plan.key_sets
         matcher = matcher_for(glossary)
-        checked = changed = 0
         with self.pool.connection() as conn, conn.transaction():
             self._lock_writers(conn, wait_seconds)
-            if key_sets is None:
-                docs = [r[0] for r in conn.execute("SELECT id FROM documents ORDER BY id").fetchall()]
-            elif key_sets:
-                where = sql.SQL(" OR ").join(sql.SQL("keys @> %s") for _ in key_sets)
-                docs = [
-                    r[0]
-                    for r in conn.execute(
-                        sql.SQL("SELECT DISTINCT doc FROM passages WHERE ") + where, key_sets
-                    ).fetchall()
-                ]
+            if plan.key_sets is None:
+                checked, changed = self._rematch_documents(conn, matcher, progress)
             else:
-                docs = []
-            delta = StatsDelta()
-            rewritten: list[DocMatches] = []
-            only: dict[str, set[str]] = {}
-            for start in range(0, len(docs), REMATCH_BATCH):
-                # A batch of documents in three queries, not three a document: at 1M passages an
-                # edit's 8,000 candidate documents were 25,000 round trips.
-                batch = docs[start : start + REMATCH_BATCH]
-                gone: list[tuple[str, str]] = []  # (doc, term) whose postings are rewritten
-                for stored, old_dm in _stored_documents(conn, batch):
-                    new_dm = match_document(stored, matcher, old_dm, plan.may_change)
-                    if new_dm.passages != old_dm.passages:
-                        before, after = old_dm.by_term(), new_dm.by_term()
-                        terms = {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}
-                        gone.extend((stored.id, t) for t in terms)
-                        only[stored.id] = terms
-                        rewritten.append(new_dm)
-                        delta.add(old_dm, -1)
-                        delta.add(new_dm, +1)
-                        changed += 1
-                if gone:
-                    conn.execute(
-                        "DELETE FROM postings po USING unnest(%s::text[], %s::text[]) AS x(doc, term) "
-                        "WHERE po.doc = x.doc AND po.term = x.term",
-                        ([d for d, _ in gone], [t for _, t in gone]),
-                    )
-                checked += len(batch)
-                if progress:
-                    progress(checked, len(docs))
-            self._copy_postings(conn, rewritten, only)
-            self._apply_stats(conn, delta)
+                checked, changed = self._rematch_passages(conn, plan, matcher, progress)
             if state is None:  # an upgraded database: counts for the corpus as a whole too
                 self._recount_corpus(conn)
             self._bump(conn, glossary)
-        return RematchReport(glossary.version, checked, changed, rebuilt=key_sets is None)
+        return RematchReport(glossary.version, checked, changed, rebuilt=plan.key_sets is None)
+
+    def _rematch_documents(self, conn: Connection[Any], matcher: Matcher, progress: Progress | None) -> tuple[int, int]:
+        """Every document matched again (new matching rules, or no previous glossary)."""
+        docs = [r[0] for r in conn.execute("SELECT id FROM documents ORDER BY id").fetchall()]
+        delta = StatsDelta()
+        rewritten: list[DocMatches] = []
+        only: dict[str, set[str]] = {}
+        checked = 0
+        for start in range(0, len(docs), REMATCH_BATCH):
+            # A batch of documents in three queries, not three a document.
+            batch = docs[start : start + REMATCH_BATCH]
+            gone: list[tuple[str, str]] = []  # (doc, term) whose postings are rewritten
+            for stored, old_dm in _stored_documents(conn, batch):
+                new_dm = match_document(stored, matcher)
+                if new_dm.passages != old_dm.passages:
+                    before, after = old_dm.by_term(), new_dm.by_term()
+                    terms = {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}
+                    gone.extend((stored.id, t) for t in terms)
+                    only[stored.id] = terms
+                    rewritten.append(new_dm)
+                    delta.add(old_dm, -1)
+                    delta.add(new_dm, +1)
+            if gone:
+                conn.execute(
+                    "DELETE FROM postings po USING unnest(%s::text[], %s::text[]) AS x(doc, term) "
+                    "WHERE po.doc = x.doc AND po.term = x.term",
+                    ([d for d, _ in gone], [t for _, t in gone]),
+                )
+            checked += len(batch)
+            if progress:
+                progress(checked, len(docs))
+        self._copy_postings(conn, rewritten, only)
+        self._apply_stats(conn, delta)
+        return checked, len(rewritten)
+
+    def _rematch_passages(
+        self, conn: Connection[Any], plan: EditPlan, matcher: Matcher, progress: Progress | None
+    ) -> tuple[int, int]:
+        """A glossary edit: only the passages holding the changed labels' word keys (and words)
+        are matched again, and only their postings rows that change are rewritten."""
+        if not plan.key_sets:
+            return 0, 0
+        where = sql.SQL(" OR ").join(sql.SQL("keys @> %s") for _ in plan.key_sets)
+        found = conn.execute(sql.SQL("SELECT doc, ordinal, text FROM passages WHERE ") + where, plan.key_sets)
+        candidates: dict[str, dict[int, str]] = {}
+        for doc, ordinal, text in found.fetchall():
+            if plan.may_change(text):
+                candidates.setdefault(doc, {})[ordinal] = text
+        docs = sorted(candidates)
+        delta = StatsDelta()
+        changed_docs = 0
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(docs), REMATCH_BATCH):
+            batch = docs[start : start + REMATCH_BATCH]
+            metas = {
+                r[0]: DocMeta(r[0], _date(r[1]), r[2], r[3], 0)
+                for r in conn.execute(
+                    "SELECT id, date, lang, source FROM documents WHERE id = ANY(%s)", (batch,)
+                ).fetchall()
+            }
+            pairs = [(doc, ordinal) for doc in batch for ordinal in candidates[doc]]
+            old: dict[tuple[str, int], dict[str, tuple[Match, ...]]] = {}  # the candidate passages' postings
+            for doc, ordinal, term_id, stored in conn.execute(
+                "SELECT po.doc, po.ordinal, po.term, po.matches FROM postings po "
+                "JOIN unnest(%s::text[], %s::int[]) AS x(doc, ordinal) ON po.doc = x.doc AND po.ordinal = x.ordinal",
+                ([d for d, _ in pairs], [o for _, o in pairs]),
+            ).fetchall():
+                old.setdefault((doc, ordinal), {})[term_id] = unpack_matches(term_id, stored)
+            used: dict[str, set[str]] = {}  # per document, the terms its other passages use
+            for doc, ordinal, term_id in conn.execute(
+                "SELECT doc, ordinal, term FROM postings WHERE doc = ANY(%s)", (batch,)
+            ).fetchall():
+                if ordinal not in candidates[doc]:
+                    used.setdefault(doc, set()).add(term_id)
+            gone: list[tuple[str, int, str]] = []  # (doc, ordinal, term) rows rewritten
+            for doc in batch:
+                if doc not in metas:
+                    continue  # deleted meanwhile
+                meta, changed = metas[doc], False
+                group = meta.group
+                before_terms, after_terms = set(used.get(doc, ())), set(used.get(doc, ()))
+                for ordinal, text in candidates[doc].items():
+                    was = old.get((doc, ordinal), {})
+                    found_now = without_rejected(matcher.match(text), text, matcher.rejected)
+                    now: dict[str, tuple[Match, ...]] = {}
+                    for term_id in dict.fromkeys(m.term for m in found_now):
+                        now[term_id] = tuple(m for m in found_now if m.term == term_id)
+                    before_terms |= set(was)
+                    after_terms |= set(now)
+                    if now == was:
+                        continue
+                    changed = True
+                    delta.passages(group, [set(was)] if was else [], -1)
+                    delta.passages(group, [set(now)] if now else [], +1)
+                    for term_id in was.keys() | now.keys():
+                        if was.get(term_id) == now.get(term_id):
+                            continue
+                        if term_id in was:
+                            gone.append((doc, ordinal, term_id))
+                        if term_id in now:
+                            rows.append(_posting_row(term_id, meta, ordinal, now[term_id]))
+                if changed:
+                    changed_docs += 1
+                    delta.documents(group, before_terms - after_terms, -1)
+                    delta.documents(group, after_terms - before_terms, +1)
+            if gone:
+                conn.execute(
+                    "DELETE FROM postings po USING unnest(%s::text[], %s::int[], %s::text[]) AS x(doc, ordinal, term) "
+                    "WHERE po.term = x.term AND po.doc = x.doc AND po.ordinal = x.ordinal",
+                    ([d for d, _, _ in gone], [o for _, o, _ in gone], [t for _, _, t in gone]),
+                )
+            if progress:
+                progress(min(start + REMATCH_BATCH, len(docs)), len(docs))
+        with conn.cursor().copy(f"COPY postings ({_POSTING_ROW}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        self._apply_stats(conn, delta)
+        return len(docs), changed_docs
 
     @staticmethod
     def _recount_corpus(conn: Connection[Any]) -> None:
