@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.support import Gunicorn
-from tests.support.slow import SlowClients, probe
+from tests.support.slow import SlowClients, probe, wait_until_idle
 
 pytestmark = pytest.mark.slow  # each starts nginx and gunicorn (nginx: `make system-deps`)
 
@@ -30,12 +30,15 @@ def proxied(gunicorn_env: dict[str, str]) -> Iterator[Gunicorn]:
 def test_two_hundred_slow_connections_leave_normal_requests_answering_within_a_second(
     gunicorn_env: dict[str, str],
 ) -> None:
-    # Header timeout above the probe's length: the slow connections stay open all along.
-    server = Gunicorn({**gunicorn_env, "GLOSSARY_SERVICE_PROXY": "nginx"})
+    # Header timeout well above the test's length: the slow connections stay open all along.
+    server = Gunicorn(
+        {**gunicorn_env, "GLOSSARY_SERVICE_PROXY": "nginx", "GLOSSARY_SERVICE_PROXY_HEADER_TIMEOUT": "60"}
+    )
     try:
         slow = SlowClients(server.port, headers=200, readers=20)
         try:
-            time.sleep(1)  # the readers' answers are made (10,000 matches each) and left unread
+            time.sleep(0.5)  # the readers' requests are in
+            wait_until_idle(server.url)  # their answers are made (10,000 matches each) and left unread
             seen = probe(server.url, seconds=8)
             still_open = sum(1 for s in slow.sockets[:200] if _open(s))
         finally:

@@ -66,6 +66,22 @@ class SlowClients:
             s.close()
 
 
+def wait_until_idle(url: str, seconds: float = 30.0) -> None:
+    """Until the workers answer /healthz at once: the slow readers' answers are all made (a
+    one-off burst of work, not what the slow connections cost afterwards)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:  # bounded by time
+        started = time.monotonic()
+        try:
+            answered = requests.get(url + "/healthz", timeout=5).status_code == 200
+        except requests.RequestException:
+            answered = False
+        if answered and time.monotonic() - started < 0.05:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the server was still busy after {seconds} s")
+
+
 def probe(url: str, seconds: float, every: float = 0.25) -> Probe:
     """GET /healthz and a term lookup in turn, every `every` seconds, for `seconds`."""
     seen = Probe()
