@@ -266,7 +266,8 @@ class PostgresSnapshot(Snapshot):
         return parse_document(doc_id, rows[0][0], markdown=rows[0][1]) if rows else None
 
     def doc_matches(self, doc_id: str) -> DocMatches | None:
-        return _doc_matches(self._rows, doc_id)
+        assert self._conn is not None, "snapshot is closed"
+        return next((dm for _, dm in _stored_documents(self._conn, [doc_id])), None)
 
     def document_passages(self, doc_id: str) -> list[tuple[StoredPassage, tuple[Match, ...]]]:
         passages = [
@@ -311,23 +312,6 @@ class PostgresSnapshot(Snapshot):
         if not rows:
             return None
         return {"content_version": rows[0][0], "computed_at": rows[0][1], "data": rows[0][2]}
-
-
-def _doc_matches(rows: Callable[..., list[tuple[Any, ...]]], doc_id: str) -> DocMatches | None:
-    found = rows(
-        "SELECT date, lang, source, (SELECT count(*) FROM passages WHERE doc = %s) FROM documents WHERE id = %s",
-        (doc_id, doc_id),
-    )
-    if not found:
-        return None
-    date, lang, source, passages = found[0]
-    per_passage: dict[int, list[Match]] = {}
-    for term_id, ordinal, stored in rows("SELECT term, ordinal, matches FROM postings WHERE doc = %s", (doc_id,)):
-        per_passage.setdefault(ordinal, []).extend(unpack_matches(term_id, stored))
-    return DocMatches(
-        DocMeta(doc_id, _date(date), lang, source, int(passages)),
-        tuple((o, tuple(sorted(ms, key=lambda m: (m.start, m.end)))) for o, ms in sorted(per_passage.items())),
-    )
 
 
 _POSTING_ROW = "term, doc, ordinal, date, lang, source, labels, matches"
@@ -594,10 +578,8 @@ class PostgresIndex(PassageIndex):
             matcher = matcher_for(glossary_from_text(state.glossary_text))
             delta = StatsDelta()
             ids = list(dict.fromkeys(delete + [d.id for d in put]))
-            for doc_id in ids:
-                old = _doc_matches(lambda q, p=(): conn.execute(q, p).fetchall(), doc_id)
-                if old is not None:
-                    delta.add(old, -1)
+            for _, old in _stored_documents(conn, ids):
+                delta.add(old, -1)
             if ids:
                 conn.execute("DELETE FROM documents WHERE id = ANY(%s)", (ids,))
             latest = {d.id: d for d in put}  # the last version of a document named twice
