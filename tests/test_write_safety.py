@@ -128,6 +128,23 @@ def test_a_full_disk_refuses_writes_with_507_changes_nothing_and_recovers_by_its
         server.stop()
 
 
+def test_derived_data_that_cannot_be_stored_leaves_the_index_writable(small_disk: Path) -> None:
+    # A whoosh commit that fails keeps the index's write lock until its writer is collected:
+    # every document write meanwhile was refused (a CI run lost a document delete to it).
+    index = small_disk / "index"
+    WhooshIndex(index).replace_all(read_corpus(DATA / "corpus"), load_glossary(DATA / "glossary.yaml"))
+    writer = WhooshIndex(index)
+    fill(small_disk, 0)
+    with pytest.raises(OSError) as failed:
+        writer.store_derived("candidates", 1, {"terms": ["x" * 2000] * 2000})
+    (small_disk / "filler").unlink()
+    assert failed.value is not None  # the failed writer stays referenced, as in a logged traceback
+    writer.write(delete=["alpha"], wait_seconds=1)
+    with writer.snapshot() as snap:
+        assert snap.get_document("alpha") is None
+    writer.close()
+
+
 def test_leftovers_of_a_failed_commit_are_removed_before_the_next_write(tmp_path: Path) -> None:
     index = tmp_path / "index"
     WhooshIndex(index).replace_all(read_corpus(DATA / "corpus"), load_glossary(DATA / "glossary.yaml"))

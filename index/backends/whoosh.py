@@ -827,17 +827,45 @@ class _Commit:
                 self._replace("sterm", sterm=term_id, stats=merged.to_json())
         self._replace("skey", **_state_record(state))
         self.searcher.close()
-        try:
-            self.writer.commit()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self.writer.cancel()
-            remove_unfinished_commits(Path(self.ix.storage.folder))
-            raise
+        _commit(self.writer, self.ix)
 
     def cancel(self) -> None:
         self.searcher.close()
-        self.writer.cancel()
+        _cancel(self.writer, self.ix)
+
+
+def _commit(writer: Any, ix: Any) -> None:
+    """Commit, or cancel and clean up: a whoosh writer that failed (a full disk) keeps the
+    index's write lock until it is garbage-collected, refusing every other writer meanwhile."""
+    try:
+        writer.commit()
+    except BaseException:
+        _cancel(writer, ix)
+        raise
+
+
+def _cancel(writer: Any, ix: Any) -> None:
+    with contextlib.suppress(Exception):
+        writer.cancel()
+    # On a full disk cancel() itself fails (closing the segment's files flushes them) before it
+    # releases the lock: release it here.
+    lock = getattr(writer, "writelock", None)
+    if lock is not None:
+        with contextlib.suppress(Exception):
+            lock.release()
+    remove_unfinished_commits(Path(ix.storage.folder))
+
+
+@contextlib.contextmanager
+def _writing(ix: Any) -> Iterator[Any]:
+    """A writer that is committed at the end, or cancelled (its lock released) if anything fails."""
+    writer = ix.writer(**WRITER_OPTIONS)
+    try:
+        yield writer
+    except BaseException:
+        _cancel(writer, ix)
+        raise
+    _commit(writer, ix)
 
 
 def remove_unfinished_commits(gen: Path) -> None:
@@ -956,21 +984,19 @@ def _write_all_heads(ix: Any) -> None:
         view = WhooshSnapshot(searcher)
         terms = [t.decode() for t in searcher.lexicon("sterm") if t.decode() != CORPUS]
         heads = {term_id: view.newest_entries(term_id, HEAD_SIZE) for term_id in terms}
-    writer = ix.writer(**WRITER_OPTIONS)
-    for term_id, head in heads.items():
-        if head:
-            writer.update_document(hterm=term_id, head=head)
-    writer.commit()
+    with _writing(ix) as writer:
+        for term_id, head in heads.items():
+            if head:
+                writer.update_document(hterm=term_id, head=head)
 
 
 def _add_heads(ix: Any) -> None:
     """Give an index made before heads existed its head fields and every term's head."""
     if "hterm" in ix.schema:
         return
-    writer = ix.writer(**WRITER_OPTIONS)
-    for name, field in _head_fields().items():
-        writer.add_field(name, field)
-    writer.commit()
+    with _writing(ix) as writer:
+        for name, field in _head_fields().items():
+            writer.add_field(name, field)
     _write_all_heads(ix)
 
 
@@ -1208,13 +1234,14 @@ class WhooshIndex(PassageIndex):
         with exclusive_lock(self.root / LOCK, WRITE_WAIT_SECONDS):
             gen = self.root / os.readlink(self.root / CURRENT)
             ix = whoosh.index.open_dir(str(gen))
-            writer = ix.writer(**WRITER_OPTIONS)
-            writer.update_document(
-                skey=f"derived:{name}",
-                value={"content_version": content_version, "computed_at": time.time(), "data": data},
-            )
-            writer.commit()
-            ix.close()
+            try:
+                with _writing(ix) as writer:
+                    writer.update_document(
+                        skey=f"derived:{name}",
+                        value={"content_version": content_version, "computed_at": time.time(), "data": data},
+                    )
+            finally:
+                ix.close()
             fsync_tree(gen)
 
     # -- the deployment's one background writer ----------------------------------------------
