@@ -147,10 +147,11 @@ def register_error_handlers(app: Flask, html_renderer: Any = None, database: boo
 
     if database:  # the driver is imported only where a database is used
         import psycopg
-        from psycopg_pool import PoolTimeout
+        from psycopg_pool import PoolClosed, PoolTimeout
 
         @app.errorhandler(psycopg.OperationalError)
         @app.errorhandler(PoolTimeout)
+        @app.errorhandler(PoolClosed)  # a request that took the pool just as an outage ended renewed it
         def _database_down(exc: Exception) -> Response:
             log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
             response = error_response(Error.INDEX_UNAVAILABLE, "the database cannot be reached; retry shortly")

@@ -489,3 +489,31 @@ def test_an_index_that_disappears_answers_503_with_the_error_body(
     assert r.status_code == 503 and r.headers["Retry-After"]
     assert r.get_json()["error"]["code"] == "index_unavailable" and "glossary build" in r.get_json()["error"]["message"]
     app.extensions["glossary"].index.close()
+
+
+WRITE_MANY = """
+import sys
+from index.backends.whoosh import WhooshIndex
+from index.corpus import parse_document
+index = WhooshIndex(sys.argv[1])
+for n in range(int(sys.argv[2])):
+    text = f"---\\ntitle: Note {n}\\n---\\nA GPU cluster for sovereign AI, note {n}.\\n"
+    index.write(put=[parse_document(f"notes/n{n % 3}.md", text)])
+"""
+
+
+def test_a_reader_opening_the_index_while_the_writer_commits_gets_a_whole_generation(index_dir: Path) -> None:
+    """A worker that starts (or sees a new generation) while the writer process commits: whoosh
+    finds the newest TOC, and the commit deletes it before it is read. It reads the newer one."""
+    writer = subprocess.Popen([sys.executable, "-c", WRITE_MANY, str(index_dir), "150"], cwd=ROOT)
+    opened = 0
+    try:
+        for _ in range(100_000):  # bounded; ends when the writer does
+            if writer.poll() is not None:
+                break
+            with WhooshIndex(index_dir).snapshot() as snap:  # a fresh reader: opens the folder
+                assert snap.state.glossary_version
+            opened += 1
+    finally:
+        writer.wait(timeout=120)
+    assert writer.returncode == 0 and opened > 50

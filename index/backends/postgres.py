@@ -366,19 +366,30 @@ def _reason(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
 
 
+def _answers(conn: Connection[Any]) -> bool:
+    """Whether a connection still works (closed when it does not)."""
+    try:
+        conn.execute("SELECT 1")
+    except psycopg.Error:
+        conn.close()
+        return False
+    return True
+
+
 class _Outage:
     """Fail fast while the database is down, instead of every request waiting on the pool.
 
     Once a request finds the database unreachable, the others are refused at once (503) for
     `PROBE_EVERY` seconds; then one request probes with a fresh connection, and when that
-    succeeds the pool drops its broken connections and requests go through again.
+    succeeds the pool is renewed and requests go through again.
     """
 
     PROBE_EVERY = 1.0
+    PROBE_SECONDS = 2
 
-    def __init__(self, url: str, pool: ConnectionPool[Any]):
+    def __init__(self, url: str, renew_pool: Callable[[], None]):
         self._url = url
-        self._pool = pool
+        self._renew_pool = renew_pool
         self._lock = threading.Lock()
         self._reason: str | None = None
         self._next_probe = 0.0
@@ -394,16 +405,24 @@ class _Outage:
         """Raise DatabaseUnavailable at once while the database is known to be down."""
         if self._reason is None:
             return
-        if time.monotonic() < self._next_probe or not self._lock.acquire(blocking=False):
+        if time.monotonic() < self._next_probe:
             raise DatabaseUnavailable(f"cannot reach the database at {_safe(self._url)}: {self._reason}")
-        try:  # this request probes; the others keep failing fast meanwhile
+        # One thread probes; another (the background writer's) waits for its answer, at most
+        # as long as a probe can take, instead of failing while the database is back.
+        if not self._lock.acquire(timeout=self.PROBE_SECONDS + 1):
+            raise DatabaseUnavailable(f"cannot reach the database at {_safe(self._url)}: {self._reason}")
+        try:
+            if self._reason is None:  # the other thread's probe found it back
+                return
             self._next_probe = time.monotonic() + self.PROBE_EVERY
             try:
-                psycopg.connect(self._url, connect_timeout=2).close()
+                psycopg.connect(self._url, connect_timeout=self.PROBE_SECONDS).close()
             except psycopg.OperationalError as exc:
                 self._reason = _reason(exc)
                 raise DatabaseUnavailable(f"cannot reach the database at {_safe(self._url)}: {self._reason}") from None
-            self._pool.check()  # drop the connections the outage broke
+            # A fresh pool, not pool.check(): the old pool's own reconnect attempts back off
+            # (1, 2, 4, 8 s...), so requests would wait on them and time out well after recovery.
+            self._renew_pool()
             log.warning("the database at %s is reachable again", _safe(self._url))
             self._reason = None
         finally:
@@ -426,19 +445,11 @@ class PostgresIndex(PassageIndex):
         anyway and answers 503 until it can); every use tries again, waiting `wait_seconds`."""
         self.url = url
         self._wait_seconds = wait_seconds
-        # `timeout`: how long a request waits for a connection before it fails (503, not a hang).
-        self._pool = ConnectionPool(
-            url,
-            min_size=min_size,
-            max_size=max_size,
-            open=False,
-            timeout=wait_seconds,
-            kwargs={"autocommit": True, "row_factory": tuple_row},
-        )
+        self._pool_sizes = (min_size, max_size)
+        self._pool = self._new_pool()
         self._ready = False
         self._ready_lock = threading.Lock()
-        self._outage = _Outage(url, self._pool)
-        self._pool.open(wait=False)
+        self._outage = _Outage(url, self._renew_pool)
         try:
             self._ensure_ready(connect_seconds)
         except DatabaseUnavailable:
@@ -450,6 +461,25 @@ class PostgresIndex(PassageIndex):
         self._stats = StatsCache()
         self._writer_conn: Connection[Any] | None = None
         self._holds_writer_lock = False
+
+    def _new_pool(self) -> ConnectionPool[Any]:
+        min_size, max_size = self._pool_sizes
+        # `timeout`: how long a request waits for a connection before it fails (503, not a hang).
+        pool: ConnectionPool[Any] = ConnectionPool(
+            self.url,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            timeout=self._wait_seconds,
+            kwargs={"autocommit": True, "row_factory": tuple_row},
+        )
+        pool.open(wait=False)
+        return pool
+
+    def _renew_pool(self) -> None:
+        """After an outage: connections in use go back to (and are closed by) the old pool."""
+        old, self._pool = self._pool, self._new_pool()
+        old.close(timeout=0)
 
     def _ensure_ready(self, seconds: float) -> None:
         """Connect and apply the migrations once; DatabaseUnavailable while the server is down."""
@@ -813,13 +843,15 @@ class PostgresIndex(PassageIndex):
         the connection, another process gets it on its next try.
         """
         with self._lock:
-            if self._holds_writer_lock:
-                if self._writer_conn is not None and not self._writer_conn.closed:
-                    return True
-                self._holds_writer_lock = False
+            # A restarted server dropped the lock with the connection: ask, don't assume.
+            alive = self._writer_conn is not None and _answers(self._writer_conn)
+            if self._holds_writer_lock and alive:
+                return True
+            self._holds_writer_lock = False
             try:
-                if self._writer_conn is None or self._writer_conn.closed:
+                if not alive:
                     self._writer_conn = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+                assert self._writer_conn is not None
                 row = self._writer_conn.execute("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK,)).fetchone()
             except psycopg.OperationalError:
                 return False

@@ -334,8 +334,9 @@ def _opened_searcher(ix: Any, attempts: int = 100) -> Searcher:
     now; if a commit deleted some in between, take the newer generation and try again.
     """
     for attempt in range(attempts):
-        searcher = ix.searcher()
+        searcher = None
         try:
+            searcher = ix.searcher()  # reads the newest TOC, which a commit may replace meanwhile
             for segment, _ in searcher.reader().leaf_readers():
                 if not segment.doc_count_all():
                     continue
@@ -345,7 +346,8 @@ def _opened_searcher(ix: Any, attempts: int = 100) -> Searcher:
                     segment.column_reader(name)
             return searcher
         except (OSError, TypeError):
-            searcher.close()
+            if searcher is not None:
+                searcher.close()
             if attempt == attempts - 1:
                 raise
             time.sleep(0.01)
@@ -886,20 +888,43 @@ def remove_unfinished_commits(gen: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+def _open_dir(path: Path, attempts: int = 100) -> Any:
+    """whoosh's open_dir, read while a commit may be replacing the TOC it found newest (the
+    writer deletes the old one once the new one is in place): then the newer one is read."""
+    for attempt in range(attempts):
+        try:
+            return whoosh.index.open_dir(str(path))
+        except FileNotFoundError:
+            if attempt == attempts - 1 or not path.is_dir():
+                raise
+            time.sleep(0.01)
+    raise AssertionError("unreachable")
+
+
 def _open_generation(path: Path) -> tuple[Any, IndexState]:
-    ix = whoosh.index.open_dir(str(path))
+    """A generation's index and its state (for a writer, under the write lock)."""
+    ix, searcher, state = _open_for_reading(path)
+    searcher.close()
+    return ix, state
+
+
+def _open_for_reading(path: Path) -> tuple[Any, Searcher, IndexState]:
+    """A generation's index, a searcher with all its files open, and the state of that same
+    commit (a reader's: the writer may be committing meanwhile)."""
+    ix = _open_dir(path)
     if set(index_schema().names()) - set(ix.schema.names()) - HEAD_FIELDS:  # heads are added by a writer
         ix.close()
         raise IndexOutdated(
             f"the index in {path.parent} was made by an older release (no term postings); "
             "run `glossary upgrade` to migrate it (its documents are kept)"
         )
-    with ix.searcher() as searcher:
-        state = _read_state(searcher)
+    searcher = _opened_searcher(ix)
+    state = _read_state(searcher)
     if state is None:
+        searcher.close()
         ix.close()
         raise IndexOutdated(f"the index in {path.parent} has no glossary state; run `glossary upgrade`")
-    return ix, state
+    return ix, searcher, state
 
 
 def _write_into(gen: Path, put: Iterable[Document], delete: Iterable[str]) -> None:
@@ -1082,8 +1107,8 @@ class WhooshIndex(PassageIndex):
             except OSError:
                 raise IndexMissing(f"no index in {self.root}: run `glossary build`") from None
             if target != self._target or self._pin is None:
-                ix, state = _open_generation(self.root / target)
-                self._swap(_opened_searcher(ix), target, state)
+                ix, searcher, state = _open_for_reading(self.root / target)
+                self._swap(searcher, target, state)
                 self._ix = ix
                 self._target = target
             elif not self._pin.searcher.up_to_date():

@@ -10,6 +10,7 @@ import random
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -73,6 +74,7 @@ class Gunicorn:
                 raise
 
     def _spawn(self, env: dict[str, str], workers: int, prefix: tuple[str, ...]) -> subprocess.Popen[str]:
+        self._log = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115 - closed by stop()
         full_env = {
             **os.environ,
             **env,
@@ -91,7 +93,9 @@ class Gunicorn:
             ],
             cwd=ROOT,
             env=full_env,
-            stdout=subprocess.PIPE,
+            # A file, not a pipe: nobody reads a pipe while the server runs, and a full one
+            # (64 KiB of log lines) would stop every process that logs.
+            stdout=self._log,
             stderr=subprocess.STDOUT,
             text=True,
         )
@@ -142,10 +146,10 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stdout is None or self.process.stdout.closed:
-            return self._output
-        with self.process.stdout:
-            self._output = self.process.stdout.read()
+        if not self._log.closed:
+            with self._log:
+                self._log.seek(0)
+                self._output = self._log.read()
         return self._output
 
 
