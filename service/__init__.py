@@ -14,6 +14,7 @@ from werkzeug.routing import PathConverter
 from service.api.contract import response_problems
 from service.config import settings
 from service.errors import ApiError, Error, error_response, register_error_handlers
+from service.json_provider import OrjsonProvider
 from service.response_cache import ResponseCache
 from service.state import current_store, open_services, release_store, services
 
@@ -68,8 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings())
     if test_config:
         app.config.update(test_config)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = OrjsonProvider(app)
     app.extensions["glossary"] = open_services(app.config)
     app.url_map.converters["doc_id"] = DocumentIdConverter
 

@@ -62,6 +62,7 @@ def test_term_detail(client: Any, spec: dict[str, Any]) -> None:
     assert {"label": "virtual replica", "kind": "alternative", "status": "deprecated"} in t["labels"]["en"]
     assert all(lb["label"] != "digitial twin" for lb in t["labels"]["en"])  # hidden labels are never shown
     assert t["labels"]["ko"] == [{"label": "디지털 트윈", "kind": "preferred", "status": "preferred"}]
+    assert "디지털 트윈".encode() in r.get_data() and r.get_data().endswith(b"}\n")  # UTF-8 as is, not \uXXXX
     assert t["related"] == [{"id": "ai-factory", "preferred": "AI factory"}]
     assert t["usage"] == {"passages": 3, "documents": 3, "first_seen": "2025-01-10", "last_seen": "2025-03-05"}
     plant = client.get("/api/terms/ai-plant").get_json()
@@ -312,3 +313,12 @@ def test_response_cache_follows_the_versions(app: Any, client: Any, glossary_fil
     )
     app.extensions["glossary"].writer.run_once()
     assert client.get("/api/terms/gpu/passages").headers["ETag"] != first.headers["ETag"]
+
+
+def test_json_bodies_convert_what_the_encoder_does_not_know_as_flask_does(app: Any) -> None:
+    import datetime
+    import decimal
+
+    with app.app_context():
+        body = app.json.dumps({"at": datetime.date(2026, 1, 2), "n": decimal.Decimal("1.5"), 3: "x"})
+    assert json.loads(body) == {"at": "Fri, 02 Jan 2026 00:00:00 GMT", "n": "1.5", "3": "x"}

@@ -28,6 +28,7 @@ import fcntl
 import json
 import multiprocessing.util
 import os
+import pickle
 import random
 import shutil
 import signal
@@ -130,7 +131,7 @@ _FEW_SHARED = 64
 # and a half of the API's default size) read one record instead of a walk over dated postings.
 HEAD_SIZE = 50
 # Fields an index made before heads existed lacks; a writer adds them (index.backends.whoosh._add_heads).
-HEAD_FIELDS = frozenset({"hterm", "head"})
+HEAD_FIELDS = frozenset({"hterm", "head_column"})
 
 
 # A passage of a posting record: ((doc, date, lang, source, title), ordinal, matches, text).
@@ -179,7 +180,9 @@ def index_schema() -> Schema:
 
 
 def _head_fields() -> dict[str, Any]:
-    return {"hterm": ID(unique=True), "head": STORED()}
+    # A column, not a stored field: whoosh compresses stored fields, and unpacking a head's
+    # 27 kB took longer than the rest of a page's reading.
+    return {"hterm": ID(unique=True), "head_column": COLUMN(columns.VarBytesColumn())}
 
 
 def _tdate(term_id: str, date: str | None) -> str:
@@ -344,6 +347,8 @@ def _opened_searcher(ix: Any, attempts: int = 100) -> Searcher:
                 segment.doc_field_length(0, "keys")  # the keys' length column (search scores)
                 for name in _COLUMNS:
                     segment.column_reader(name)
+                if "head_column" in segment.schema:
+                    segment.column_reader("head_column")
             return searcher
         except (OSError, TypeError):
             if searcher is not None:
@@ -490,11 +495,14 @@ class WhooshSnapshot(Snapshot):
 
     def head(self, term_id: str) -> list[HeadEntry] | None:
         """The term's head record: its newest passages (None where the index has none for it)."""
-        searcher = self._searcher
-        if "hterm" not in searcher.schema:
+        if "head_column" not in self._searcher.schema:
             return None
-        found = _numbers(searcher, "hterm", term_id)
-        return searcher.stored_fields(found[0])["head"] if found else None
+        found = _numbers(self._searcher, "hterm", term_id)
+        try:
+            packed = self._column("head_column")[found[0]] if found else b""
+        except IndexError:  # a column written short (see _column_value): read the postings instead
+            return None
+        return pickle.loads(packed) if packed else None
 
     def term_page(
         self, term_id: str, where: PassageFilter, sort: str, offset: int, limit: int
@@ -799,7 +807,7 @@ class _Commit:
         for term_id in sorted(self._head_terms):
             head = self._new_head(term_id, added.get(term_id, []))
             if head:
-                self._replace("hterm", hterm=term_id, head=head)
+                self._replace("hterm", hterm=term_id, head_column=_packed_head(head))
             else:
                 self._delete_by_term("hterm", term_id)
 
@@ -1012,15 +1020,20 @@ def _write_all_heads(ix: Any) -> None:
     with _writing(ix) as writer:
         for term_id, head in heads.items():
             if head:
-                writer.update_document(hterm=term_id, head=head)
+                writer.update_document(hterm=term_id, head_column=_packed_head(head))
+
+
+def _packed_head(head: list[HeadEntry]) -> bytes:
+    return pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _add_heads(ix: Any) -> None:
     """Give an index made before heads existed its head fields and every term's head."""
-    if "hterm" in ix.schema:
+    missing = {name: field for name, field in _head_fields().items() if name not in ix.schema}
+    if not missing:
         return
     with _writing(ix) as writer:
-        for name, field in _head_fields().items():
+        for name, field in missing.items():
             writer.add_field(name, field)
     _write_all_heads(ix)
 
