@@ -41,7 +41,7 @@ def start(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
         **os.environ,
         **env,
         "GLOSSARY_SERVICE_BIND": f"127.0.0.1:{port}",
-        "GLOSSARY_SERVICE_WORKERS": "2",
+        "GLOSSARY_SERVICE_WORKERS": env.get("GLOSSARY_SERVICE_WORKERS", "2"),
         "GLOSSARY_SERVICE_LOG_LEVEL": "warning",
     }
     process = subprocess.Popen(
