@@ -140,7 +140,7 @@ class PostgresSnapshot(Snapshot):
             # plans: planning a page's three-way join took four times as long as running it, and
             # psycopg prepares the statements a connection repeats, so each is planned once.
             cursor = self._conn.execute(
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan; "
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
                 f"SELECT {_STATE_COLUMNS} FROM index_state"
             )
             while cursor.nextset():  # to the last statement's rows
