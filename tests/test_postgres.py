@@ -90,6 +90,32 @@ def test_both_backends_return_the_same_passages_for_every_term(
     pg.close()
 
 
+def test_a_page_of_passages_runs_one_prepared_generic_plan_and_leaves_the_plan_setting_as_it_was(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    glossary = load_glossary(ROOT / "glossary.yaml")
+    generate(glossary, 300, tmp_path / "corpus", seed=5)
+    pg = PostgresIndex(postgres.new_database(), min_size=1, max_size=1)  # one connection: one session
+    pg.replace_all(read_corpus(tmp_path / "corpus"), glossary)
+    term = glossary.get("digital-twin")
+    assert term is not None
+    pages = []
+    for _ in range(12):
+        with pg.snapshot() as snap:
+            pages.append(Store(snap).term_passages(term, PassageFilter(), "newest", limit=5, offset=0))
+    with pg.snapshot() as snap:
+        plans = snap._rows(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ("%FROM postings po JOIN passages p%LIMIT 5 OFFSET 0%",),
+        )
+        mode = snap._rows("SHOW plan_cache_mode")[0][0]
+    assert all(page == pages[0] for page in pages) and len(pages[0][1]) == 5
+    # psycopg prepares the statement after its fifth run; from then on it is never planned again.
+    assert plans and plans[0][0] >= 5 and plans[0][1] == 0, plans
+    assert mode == "auto"  # other statements of the request keep PostgreSQL's choice
+    pg.close()
+
+
 def test_migrations_are_versioned_and_idempotent(postgres: PostgresServer) -> None:
     url = postgres.new_database()
     PostgresIndex(url).close()
