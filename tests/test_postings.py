@@ -317,9 +317,40 @@ def test_an_index_made_before_heads_serves_then_gets_them_at_its_next_write(
     with index.snapshot() as snap:
         head = snap.head("digital-twin")
         gpu = snap.head("gpu")  # every term's head, not only the written document's terms
-    assert head is not None and head[0][0][0] == "new"
-    assert gpu is not None and [e[0][0] for e in gpu] == [pid.rsplit(":", 1)[0] for pid, _ in expected["gpu"]]
+    assert head is not None and head.entries()[0][0][0] == "new"
+    assert gpu is not None and [e[0][0] for e in gpu.entries()] == [pid.rsplit(":", 1)[0] for pid, _ in expected["gpu"]]
     assert postings_of(index) == full_match(index)
+    index.close()
+
+
+@pytest.mark.parametrize("packed", ["chunks", "one list (an earlier release)"])
+def test_pages_of_a_head_across_its_chunks_are_the_postings_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packed: str
+) -> None:
+    import pickle
+
+    import index.backends.whoosh as backend
+
+    if packed != "chunks":
+        monkeypatch.setattr(backend, "_packed_head", lambda head: pickle.dumps(head))
+    documents = [
+        parse_document(f"d{n:02}", f"---\ndate: 2025-01-{n % 28 + 1:02}\n---\nA digital twin, number {n}.\n")
+        for n in range(backend.HEAD_SIZE + 7)
+    ]
+    index = WhooshIndex(tmp_path / "ix")
+    index.replace_all(documents, glossary_for(0))
+    expected = [pid for pid, _ in full_match(index)["digital-twin"]]
+    with index.snapshot() as snap:
+        store = Store(snap)
+        term = store.term("digital-twin")
+        assert term is not None
+        head = snap.head("digital-twin")
+        assert head is not None and len(head) == backend.HEAD_SIZE > 2 * backend.HEAD_CHUNK
+        assert [f"{e[0][0]}:{e[1]}" for e in head.entries(13, 44)] == expected[13:44]  # three chunks
+        for limit in (1, 7, backend.HEAD_CHUNK):
+            pages = [store.term_passages(term, limit=limit, offset=k) for k in range(0, len(expected), limit)]
+            assert [h.passage.id for _, page in pages for h in page] == expected, limit
+            assert {total for total, _ in pages} == {len(expected)}
     index.close()
 
 

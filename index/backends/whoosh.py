@@ -130,6 +130,7 @@ _FEW_SHARED = 64
 # A term's newest passages kept in its head record: the first pages of the default order (two
 # and a half of the API's default size) read one record instead of a walk over dated postings.
 HEAD_SIZE = 50
+HEAD_CHUNK = 20  # entries pickled together: one chunk holds a page of the default size
 # Fields an index made before heads existed lacks; a writer adds them (index.backends.whoosh._add_heads).
 HEAD_FIELDS = frozenset({"hterm", "head_column"})
 
@@ -300,6 +301,9 @@ def _stored_document(fields: dict[str, Any]) -> Document:
 
 
 # -- reading -----------------------------------------------------------------------------------
+MAX_REMEMBERED_HEADS = 100_000
+
+
 class _Pin:
     """A searcher shared by the snapshots that use it; closed when the last one lets go."""
 
@@ -311,6 +315,20 @@ class _Pin:
         self.retired = False
         self._columns: dict[str, Any] = {}
         self._columns_lock = threading.Lock()
+        self._heads: dict[str, int | None] = {}  # term id -> the number of its head record
+
+    def head_number(self, term_id: str) -> int | None:
+        """The number of the term's head record in this searcher, looked up once per searcher:
+        a lookup in the term dictionary of every segment cost half of a first page. As many
+        entries as the glossary has terms (bounded all the same)."""
+        try:
+            return self._heads[term_id]
+        except KeyError:
+            found = _numbers(self.searcher, "hterm", term_id)
+            number = found[0] if found else None
+            if len(self._heads) < MAX_REMEMBERED_HEADS:
+                self._heads[term_id] = number
+            return number
 
     def column(self, name: str) -> Any:
         with self._columns_lock:
@@ -493,16 +511,20 @@ class WhooshSnapshot(Snapshot):
     def _accepts(where: PassageFilter, meta: tuple[Any, ...]) -> bool:
         return (not where.doc or meta[0] == where.doc) and where.accepts_group(meta[1] or "", meta[2], meta[3] or "")
 
-    def head(self, term_id: str) -> list[HeadEntry] | None:
+    def head(self, term_id: str) -> _UnpackedHead | None:
         """The term's head record: its newest passages (None where the index has none for it)."""
         if "head_column" not in self._searcher.schema:
             return None
-        found = _numbers(self._searcher, "hterm", term_id)
+        if self._pin is not None:
+            number = self._pin.head_number(term_id)
+        else:
+            found = _numbers(self._searcher, "hterm", term_id)
+            number = found[0] if found else None
         try:
-            packed = self._column("head_column")[found[0]] if found else b""
+            packed = self._column("head_column")[number] if number is not None else b""
         except IndexError:  # a column written short (see _column_value): read the postings instead
             return None
-        return pickle.loads(packed) if packed else None
+        return _UnpackedHead(packed) if packed else None
 
     def term_page(
         self, term_id: str, where: PassageFilter, sort: str, offset: int, limit: int
@@ -514,7 +536,7 @@ class WhooshSnapshot(Snapshot):
                 if offset + limit <= len(head) or len(head) == total:
                     return total, [
                         _hit(meta, ordinal, unpack_matches(term_id, packed), text)
-                        for meta, ordinal, packed, text in head[offset : offset + limit]
+                        for meta, ordinal, packed, text in head.entries(offset, offset + limit)
                     ]
         if sort in ("newest", "oldest") and not (where.doc or where.lang or where.source):
             # The counts say which dates hold the page; the columns order those dates' postings
@@ -815,7 +837,8 @@ class _Commit:
         """The old head without the documents this commit rewrote, with what they hold now. Where
         the old head was cut and too little of it is left, the old postings are read again."""
         gone = self._in_commit
-        old = self.view.head(term_id)
+        head = self.view.head(term_id)
+        old = head.entries() if head is not None else None
         if old is not None:
             old_total = total_passages(_read_stats(self.searcher, term_id), PassageFilter())
             merged = sorted([e for e in old if e[0][0] not in gone] + added, key=_NEWEST)
@@ -1024,7 +1047,35 @@ def _write_all_heads(ix: Any) -> None:
 
 
 def _packed_head(head: list[HeadEntry]) -> bytes:
-    return pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL)
+    """(length, chunks of HEAD_CHUNK pickled entries): a first page unpickles one chunk."""
+    chunks = [pickle.dumps(head[i : i + HEAD_CHUNK], pickle.HIGHEST_PROTOCOL) for i in range(0, len(head), HEAD_CHUNK)]
+    return pickle.dumps((len(head), chunks), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class _UnpackedHead:
+    """A head record, its chunks unpickled as they are read. Reads the entry list that heads
+    were before they came in chunks, too."""
+
+    def __init__(self, packed: bytes):
+        found = pickle.loads(packed)
+        self._read: list[HeadEntry] | None = None
+        self._chunks: list[bytes] = []
+        if isinstance(found, tuple):
+            length, self._chunks = found
+        else:  # written whole, by an earlier release
+            length, self._read = len(found), found
+        self._length = int(length)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def entries(self, start: int = 0, stop: int | None = None) -> list[HeadEntry]:
+        stop = self._length if stop is None else min(stop, self._length)
+        if self._read is not None:
+            return self._read[start:stop]
+        first, last = start // HEAD_CHUNK, -(-stop // HEAD_CHUNK)
+        read = [e for chunk in self._chunks[first:last] for e in pickle.loads(chunk)]
+        return read[start - first * HEAD_CHUNK : stop - first * HEAD_CHUNK]
 
 
 def _add_heads(ix: Any) -> None:
