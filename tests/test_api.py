@@ -84,6 +84,9 @@ def test_term_passages(client: Any, spec: dict[str, Any]) -> None:
     page = client.get("/api/terms/digital-twin/passages?limit=1&offset=1").get_json()
     assert page["passages"][0]["passage"] == "alpha:1"
     assert page["next"] == "/api/terms/digital-twin/passages?limit=1&offset=2"
+    # The next page keeps the other arguments (the first of repeated ones), encoded again.
+    page = client.get("/api/terms/digital-twin/passages?offset=0&sort=oldest&lang=%65n&limit=1&sort=newest")
+    assert page.get_json()["next"] == "/api/terms/digital-twin/passages?sort=oldest&lang=en&limit=1&offset=1"
     assert client.get("/api/terms/digital-twin/passages?doc=alpha").get_json()["total"] == 1
     assert client.get("/api/terms/digital-twin/passages?since=2025-02-01").get_json()["total"] == 1
     assert client.get("/api/terms/digital-twin/passages?until=2025-02-01").get_json()["total"] == 1

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from flask import request
 
@@ -19,9 +20,18 @@ def next_url(path: str, total: int, limit: int, offset: int) -> str | None:
     a seventh of a passage page)."""
     if offset + limit >= total:
         return None
-    args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("offset", "limit")}
-    args.update(limit=limit, offset=offset + limit)
-    return f"{request.script_root}{quote(path)}?{urlencode(args, quote_via=quote)}"
+    return _next_url(request.script_root, path, request.query_string, limit, offset + limit)
+
+
+@functools.lru_cache(maxsize=1024)
+def _next_url(root: str, path: str, query_string: bytes, limit: int, offset: int) -> str:
+    # A function of its arguments: a page's common queries are encoded once per worker.
+    args: dict[str, Any] = {}
+    for key, value in parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True, errors="replace"):
+        if key not in ("offset", "limit"):
+            args.setdefault(key, value)  # the first of repeated arguments, as request.args reads them
+    args.update(limit=limit, offset=offset)
+    return f"{root}{quote(path)}?{urlencode(args, quote_via=quote)}"
 
 
 def term_or_404(term_id: str) -> Term:
