@@ -324,8 +324,7 @@ class _Pin:
         try:
             return self._heads[term_id]
         except KeyError:
-            found = _numbers(self.searcher, "hterm", term_id)
-            number = found[0] if found else None
+            number = _head_number(self.searcher, term_id)
             if len(self._heads) < MAX_REMEMBERED_HEADS:
                 self._heads[term_id] = number
             return number
@@ -384,6 +383,11 @@ def _numbers(searcher: Searcher, field: str, text: str) -> list[int]:
         return list(searcher.reader().postings(field, text).all_ids())
     except TermNotFound:
         return []
+
+
+def _head_number(searcher: Searcher, term_id: str) -> int | None:
+    found = _numbers(searcher, "hterm", term_id)
+    return found[0] if found else None
 
 
 def _column_value(column: Any, number: int, searcher: Searcher, stored: str) -> Any:
@@ -515,11 +519,7 @@ class WhooshSnapshot(Snapshot):
         """The term's head record: its newest passages (None where the index has none for it)."""
         if "head_column" not in self._searcher.schema:
             return None
-        if self._pin is not None:
-            number = self._pin.head_number(term_id)
-        else:
-            found = _numbers(self._searcher, "hterm", term_id)
-            number = found[0] if found else None
+        number = self._pin.head_number(term_id) if self._pin is not None else _head_number(self._searcher, term_id)
         try:
             packed = self._column("head_column")[number] if number is not None else b""
         except IndexError:  # a column written short (see _column_value): read the postings instead
