@@ -26,6 +26,9 @@ _HYPHEN_LIKE = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _APOSTROPHE_LIKE = "\u2019\u2018\u02bc\u00b4`\uff07"
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
 
+# What fold maps to a space, to an apostrophe, and drops (for index/_scan.c, the compiled copy).
+FOLD_CLASSES = (_SPACE_LIKE + _HYPHEN_LIKE, _APOSTROPHE_LIKE, _ZERO_WIDTH)
+
 _TRANSLATE = {ord(c): " " for c in _SPACE_LIKE + _HYPHEN_LIKE}
 _TRANSLATE.update({ord(c): "'" for c in _APOSTROPHE_LIKE})
 _ZERO_WIDTH_RE = re.compile(f"[{_ZERO_WIDTH}]")

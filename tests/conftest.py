@@ -128,3 +128,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "postgres" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("postgres"):
             item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(params=["compiled", "python"])
+def matcher_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a matcher test on both paths: the compiled hot loop (index/_scan.c) and the Python
+    one it was ported from, which is what an install without a C compiler runs."""
+    import index.matcher
+
+    assert index.matcher.compiled is not None, "index/_scan.c was not built: is a C compiler installed?"
+    if request.param == "python":
+        monkeypatch.setattr(index.matcher, "compiled", None)
+    return str(request.param)

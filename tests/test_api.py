@@ -241,6 +241,7 @@ def test_status_health_and_invalid_glossary_edit(client: Any, spec: dict[str, An
     version = status["glossary"]["version"]
     assert status["glossary"]["problems"] == [] and status["index"]["passages"] == 7
     assert status["index"]["documents"] == 3
+    assert status["index"]["matcher"] == "compiled"  # make install built index/_scan.c
     assert client.get("/healthz").get_json() == {"status": "ok"}
     glossary_file.write_text(glossary_file.read_text().replace("    definition: A graphics processing unit.\n", ""))
     status = client.get("/api/status").get_json()

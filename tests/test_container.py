@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tests.support import ROOT, free_port
-from tests.support.containers import BASE_IMAGE, ensure_base_image, environment, podman
+from tests.support.containers import BASE_IMAGE, BUILD_BASE_IMAGE, ensure_base_images, environment, podman
 
 pytestmark = pytest.mark.slow
 IMAGE = "localhost/glossary:test"
@@ -28,7 +28,7 @@ TOKEN = "container-test-token"
 
 @pytest.fixture(scope="module")
 def image() -> dict[str, float]:
-    base_seconds = ensure_base_image()
+    base_seconds = ensure_base_images()
     started = time.monotonic()
     podman(
         "build",
@@ -37,6 +37,8 @@ def image() -> dict[str, float]:
         "--pull=never",
         "--build-arg",
         f"BASE={BASE_IMAGE}",
+        "--build-arg",
+        f"BUILD_BASE={BUILD_BASE_IMAGE}",
         "-t",
         IMAGE,
         str(ROOT),
@@ -93,6 +95,9 @@ def test_the_image_builds_runs_as_a_user_keeps_its_data_and_is_healthy(
         term = requests.get(first.url + "/api/terms/sovereign-ai", timeout=10)
         assert term.status_code == 200 and term.json()["id"] == "sovereign-ai"
         assert term.headers["Server"].startswith("nginx")  # the proxy is in front
+        status = requests.get(first.url + "/api/status", timeout=10).json()
+        assert status["index"]["matcher"] == "compiled"  # built in the first stage, no compiler here
+        assert podman("exec", first.name, "sh", "-c", "command -v gcc cc", check=False).returncode != 0
         body = {"text": "Physical AI runs on GPU clusters in AI factories.", "title": "Written in a container"}
         refused = requests.put(first.url + "/api/documents/from-test", json=body, timeout=30)
         assert refused.status_code == 401

@@ -10,6 +10,9 @@ from index.glossary import parse_terms
 from index.vocabulary import matcher_for, parse_glossary
 from tests.support import Gunicorn
 
+# Every test here runs on the compiled matcher and on its Python reference.
+pytestmark = pytest.mark.usefixtures("matcher_path")
+
 GLOSSARY = parse_terms(
     """
 terms:

@@ -8,6 +8,9 @@ from index.glossary import parse_terms
 from index.matcher import leftmost_longest
 from index.vocabulary import matcher_for
 
+# Every test here runs on the compiled matcher and on its Python reference.
+pytestmark = pytest.mark.usefixtures("matcher_path")
+
 GLOSSARY = parse_terms(
     """
 terms:

@@ -15,6 +15,9 @@ from index.vocabulary import matcher_for
 from service import create_app
 from service.cli import main
 
+# Every test here runs on the compiled matcher and on its Python reference.
+pytestmark = pytest.mark.usefixtures("matcher_path")
+
 GLOSSARY = parse_terms(
     """terms:
   - {id: gpu, term: GPU, definition: d}

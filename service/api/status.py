@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint
 from marshmallow import Schema, fields
 
+from index.matcher import implementation as matcher_implementation
 from index.poller import STATE, public_status
 from service.api.contract import operation
 from service.errors import ApiError, Error
@@ -54,6 +55,14 @@ class IndexStatus(Schema):
     content_version = fields.Integer(required=True)
     documents = fields.Integer(required=True)
     passages = fields.Integer(required=True)
+    matcher = fields.String(
+        required=True,
+        metadata={
+            "enum": ["compiled", "python"],
+            "description": "the matcher's per-hit loop in this process: compiled (index/_scan.c) or its Python "
+            "reference, slower on text dense with terms (an install without a C compiler)",
+        },
+    )
 
 
 class PollError(Schema):
@@ -136,6 +145,7 @@ def status() -> Any:
             "content_version": snap.state.content_version,
             "documents": counts.documents,
             "passages": counts.passages,
+            "matcher": matcher_implementation(),
         },
         "sources": public_status(snap.derived(STATE)),
         "writer": svc.index.job(),

@@ -21,6 +21,9 @@ BASE_IMAGE = "localhost/glossary-base:bookworm"
 # What the Dockerfile needs from a base: Python with venv, and nginx (which the official
 # python:3.11-slim base gets from apt at build time instead).
 BASE_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates,passwd,nginx-light"
+# The Dockerfile's first stage compiles index/_scan.c: the same base with a compiler and headers.
+BUILD_BASE_IMAGE = "localhost/glossary-build-base:bookworm"
+BUILD_BASE_PACKAGES = BASE_PACKAGES + ",gcc,libc6-dev,python3-dev"
 STATE = ROOT / "var" / "containers"
 
 
@@ -49,9 +52,13 @@ def podman(*args: str, check: bool = True, timeout: float = 600) -> subprocess.C
     return done
 
 
-def ensure_base_image() -> float:
-    """Make the base image unless podman has it; returns the seconds it took (0 when cached)."""
-    if podman("image", "exists", BASE_IMAGE, check=False).returncode == 0:
+def ensure_base_images() -> float:
+    """Make the base images unless podman has them; returns the seconds it took (0 when cached)."""
+    return _ensure_base(BASE_IMAGE, BASE_PACKAGES) + _ensure_base(BUILD_BASE_IMAGE, BUILD_BASE_PACKAGES)
+
+
+def _ensure_base(image: str, packages: str) -> float:
+    if podman("image", "exists", image, check=False).returncode == 0:
         return 0.0
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="glossary-base-") as work:
@@ -68,7 +75,7 @@ def ensure_base_image() -> float:
                 "mmdebstrap",
                 "--quiet",
                 "--variant=minbase",
-                f"--include={BASE_PACKAGES}",
+                f"--include={packages}",
                 *hooks,
                 "bookworm",
                 str(tarball),
@@ -78,5 +85,5 @@ def ensure_base_image() -> float:
             capture_output=True,
             timeout=900,
         )
-        podman("import", str(tarball), BASE_IMAGE, timeout=300)
+        podman("import", str(tarball), image, timeout=300)
     return time.monotonic() - started
