@@ -1,7 +1,8 @@
 # The two commands a new user needs: `make run` and `make test` (see README.md).
 # Everything they need is installed here: a virtualenv with the pinned packages, and, for the
 # tests, Debian's chromium (browser tests), PostgreSQL 15 server (scale-out backend), nginx (slow
-# clients) and rootful podman with mmdebstrap (the container image and compose tests).
+# clients) and rootful podman with mmdebstrap (the container image and compose tests), and gcc,
+# which compiles the matcher's C loop (index/_scan.c; without it pip installs the Python loop).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
-APT_PACKAGES := chromium fonts-nanum postgresql-15 wrk nginx-light podman runc mmdebstrap golang-github-containernetworking-plugin-dnsname
+APT_PACKAGES := gcc libc6-dev chromium fonts-nanum postgresql-15 wrk nginx-light podman runc mmdebstrap golang-github-containernetworking-plugin-dnsname
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-fast test-slow lint bench index install system-deps clean
@@ -43,6 +44,8 @@ system-deps:
 
 ## The whole test suite (browser and PostgreSQL tests included), with short reliability checks.
 test: system-deps $(STAMP)
+	@# Installed before system-deps brought gcc (make run first): compile the matcher's loop now.
+	@$(BIN)/python -c 'import index._scan' 2>/dev/null || $(BIN)/pip install --quiet --no-deps -e .
 	$(BIN)/python -m pytest
 
 ## The edit-run loop: no browser, no PostgreSQL, nothing slow (about 40 s).
