@@ -49,6 +49,15 @@ class DocMatches:
     meta: DocMeta
     passages: tuple[tuple[int, tuple[Match, ...]], ...]
 
+    def same_as(self, other: DocMatches) -> bool:
+        """The same matches in the same passages, whatever order each lists a passage's in (read
+        back from postings, two terms starting together may come in either order)."""
+        if self.passages == other.passages:
+            return True
+        if [o for o, _ in self.passages] != [o for o, _ in other.passages]:
+            return False
+        return all(sorted(a) == sorted(b) for (_, a), (_, b) in zip(self.passages, other.passages, strict=True))
+
     def by_term(self) -> dict[str, list[tuple[int, tuple[Match, ...]]]]:
         out: dict[str, list[tuple[int, tuple[Match, ...]]]] = {}
         for ordinal, matches in self.passages:
@@ -93,6 +102,12 @@ def pack_matches(matches: Iterable[Match]) -> list[StoredMatch]:
 
 def unpack_matches(term_id: str, stored: Iterable[Iterable[object]]) -> tuple[Match, ...]:
     return tuple(Match(term_id, *m) for m in stored)  # type: ignore[arg-type]
+
+
+def in_text_order(matches: Iterable[Match]) -> tuple[Match, ...]:
+    """A passage's matches gathered from its terms' postings, in the matcher's order: text
+    order, the longer first where two start together."""
+    return tuple(sorted(matches, key=lambda m: (m.start, -m.end)))
 
 
 # -- counts kept beside the postings ---------------------------------------------------------

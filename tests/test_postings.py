@@ -30,7 +30,7 @@ from index.postings import CORPUS, PassageFilter, usage_of
 from index.review import Review, with_review
 from index.store import Store
 from index.text import passage_fingerprint
-from index.vocabulary import load_glossary, parse_glossary
+from index.vocabulary import load_glossary, matcher_for, parse_glossary
 from index.writer import BackgroundWriter
 from service.cli import main
 from tests.support import ROOT, TOKEN, PostgresServer
@@ -548,3 +548,45 @@ def test_a_reader_opening_the_index_while_the_writer_commits_gets_a_whole_genera
     finally:
         writer.wait(timeout=120)
     assert writer.returncode == 0 and opened > 50
+
+
+# -- matches read back from postings are in the matcher's order ---------------------------------
+NESTED = parse_glossary(
+    """terms:
+  - {id: gpu, term: GPU, definition: d}
+  - {id: gpu-cluster, term: GPU cluster, definition: d}
+  - {id: farm, term: server farm, definition: d}
+"""
+)
+NESTED_DOC = parse_document("farm", "# Farm\n\nThe GPU clusters near the old farm. A GPU cluster, then a GPU.\n")
+
+
+def nested_read_back_in_order_and_a_rematch_changes_nothing(index: PassageIndex) -> None:
+    index.replace_all([NESTED_DOC], NESTED)
+    with index.snapshot() as snap:
+        ((_, read_back),) = snap.document_passages("farm")
+    fresh = tuple(matcher_for(NESTED).match(NESTED_DOC.passages[0].text))
+    assert [(m.term, m.start) for m in fresh][:2] == [("gpu-cluster", 4), ("gpu", 4)]  # longer first
+    assert read_back == fresh
+    # The document is a candidate of this edit ("farm") but its matches stay: nothing is rewritten.
+    edited = parse_glossary(NESTED.text.replace("term: server farm", "term: server farm, aliases: [GPU farm]"))
+    report = index.rematch(edited)
+    assert (report.documents_checked, report.documents_changed) == (1, 0)
+
+
+def test_whoosh_reads_matches_back_in_the_matchers_order(tmp_path: Path) -> None:
+    nested_read_back_in_order_and_a_rematch_changes_nothing(WhooshIndex(tmp_path / "ix"))
+
+
+def test_postgres_reads_matches_back_in_the_matchers_order(postgres: PostgresServer) -> None:
+    index = PostgresIndex(postgres.new_database())
+    nested_read_back_in_order_and_a_rematch_changes_nothing(index)
+    # Every document matched again with the same glossary: none of them changed.
+    report = index.rematch(index_glossary(index), everything=True)
+    assert (report.documents_checked, report.documents_changed) == (1, 0)
+    index.close()
+
+
+def index_glossary(index: PassageIndex) -> Glossary:
+    with index.snapshot() as snap:
+        return parse_glossary(snap.state.glossary_text)

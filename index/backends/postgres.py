@@ -50,6 +50,7 @@ from index.postings import (
     StatsCache,
     StatsDelta,
     TermStats,
+    in_text_order,
     label_key,
     match_document,
     pack_matches,
@@ -370,7 +371,7 @@ def _stored_documents(conn: Connection[Any], doc_ids: list[str]) -> Iterator[tup
             document,
             DocMatches(
                 DocMeta(doc_id, _date(date), lang, source, len(passages)),
-                tuple((o, tuple(sorted(ms, key=lambda m: (m.start, m.end)))) for o, ms in sorted(per_passage.items())),
+                tuple((o, in_text_order(ms)) for o, ms in sorted(per_passage.items())),
             ),
         )
 
@@ -716,7 +717,7 @@ class PostgresIndex(PassageIndex):
             gone: list[tuple[str, str]] = []  # (doc, term) whose postings are rewritten
             for stored, old_dm in _stored_documents(conn, batch):
                 new_dm = match_document(stored, matcher)
-                if new_dm.passages != old_dm.passages:
+                if not new_dm.same_as(old_dm):
                     before, after = old_dm.by_term(), new_dm.by_term()
                     terms = {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}
                     gone.extend((stored.id, t) for t in terms)

@@ -73,6 +73,7 @@ from index.postings import (
     StatsCache,
     StatsDelta,
     TermStats,
+    in_text_order,
     label_key,
     locate_page,
     match_document,
@@ -486,9 +487,7 @@ class WhooshSnapshot(Snapshot):
         for record in self._records(Term("pdoc", doc_id)):
             for ordinal, stored in record["hits"]:
                 per_passage.setdefault(ordinal, []).extend(unpack_matches(record["pterm"], stored))
-        return DocMatches(
-            meta, tuple((o, tuple(sorted(ms, key=lambda m: (m.start, m.end)))) for o, ms in sorted(per_passage.items()))
-        )
+        return DocMatches(meta, tuple((o, in_text_order(ms)) for o, ms in sorted(per_passage.items())))
 
     @staticmethod
     def _light_hits(record: dict[str, Any]) -> list[Light]:
@@ -800,7 +799,7 @@ class _Commit:
             return False
         stored = _stored_document(fields)
         new = match_document(stored, self.matcher, old, plan.may_change)
-        if new.passages == old.passages:
+        if new.same_as(old):
             return False
         # Only the records whose hits, or whose terms sharing a passage, changed.
         before, after = _record_contents(old), _record_contents(new)
