@@ -168,7 +168,8 @@ prepare(PyObject *self, PyObject *text)
     /* ASCII in, ASCII out (the special ASCII characters map to ASCII); otherwise let CPython
        find the narrowest kind, as a str must have. */
     int ascii = PyUnicode_IS_ASCII(lowered);
-    PyObject *folded_str = ascii ? PyUnicode_New(out, 127) : PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, folded, out);
+    PyObject *folded_str =
+        ascii ? PyUnicode_New(out, 127) : PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, folded, out);
     PyObject *scanned_str =
         ascii ? PyUnicode_New(out + 2, 127) : PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, scanned, out + 2);
     if (ascii && folded_str && scanned_str) {
@@ -294,7 +295,12 @@ scan_words(PyObject *self, PyObject *args)
         PyObject *surface = NULL;
         PyObject *chosen = NULL; /* a new reference from cased_form */
         /* (last, (length, forms, cased, word_start, ends_hangul, punct, apostrophe, first)) */
-        PyObject *entry = PyTuple_GET_ITEM(item, 1);
+        PyObject *entry = PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 2 ? PyTuple_GET_ITEM(item, 1) : NULL;
+        if (entry == NULL || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 8 ||
+            !PyUnicode_Check(PyTuple_GET_ITEM(entry, 6))) {
+            PyErr_SetString(PyExc_TypeError, "the automaton's values must be the matcher's entries");
+            goto fail;
+        }
         Py_ssize_t last = PyLong_AsSsize_t(PyTuple_GET_ITEM(item, 0));
         Py_ssize_t length = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 0));
         PyObject *forms = PyTuple_GET_ITEM(entry, 1);

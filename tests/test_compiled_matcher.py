@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import ahocorasick
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -134,3 +135,8 @@ def test_an_error_in_a_rule_is_raised_not_a_crash() -> None:
         compiled.scan_words(matcher._compiled_context, scanned[1:], folded, text, breaks, shifts, None, [])
     with pytest.raises(TypeError):
         compiled.resolve([("not", "a", "match")], index.matcher.RULES)
+    odd = ahocorasick.Automaton()
+    odd.add_word(" ai", 3)  # a value that is not one of the matcher's entries
+    odd.make_automaton()
+    with pytest.raises(TypeError, match="entries"):
+        compiled.scan_words((odd, *context[1:]), scanned, folded, text, breaks, shifts, None, [])
