@@ -64,6 +64,8 @@ test-slow: system-deps $(STAMP)
 
 bench: system-deps $(STAMP)
 	$(BIN)/python bench/postings.py --sizes 10000,100000,1000000
+	$(BIN)/python bench/rematch.py --size 1000000 --backend postgresql
+	$(BIN)/python bench/rematch.py --size 1000000 --backend whoosh
 	$(BIN)/python bench/core.py
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/load.py
