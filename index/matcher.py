@@ -264,27 +264,30 @@ class Matcher:
         (longer first where two start together); `nested` marks those inside a longer one."""
         if not text or (self._words is None and self._puncts is None):
             return []
-        prepared = compiled.prepare(text) if compiled is not None else None
-        folded: Folded | None = None  # made only where the Python code needs it
-        if prepared is not None and (text.isascii() or unicodedata.is_normalized("NFC", text)):
-            ft, scanned, breaks, shifts = prepared
-        else:  # fold's careful path, or no compiled code
-            folded = fold(text)
-            ft, scanned, breaks, shifts = folded.text, "", folded.breaks, folded.shifts
+        # The compiled loop takes NFC text on fold's common path (prepare answers None for the
+        # rest); other text, and every text where the loop is not built, takes the Python one.
+        prepared = None
+        if compiled is not None and (text.isascii() or unicodedata.is_normalized("NFC", text)):
+            prepared = compiled.prepare(text)
         code = [m.span() for m in _INLINE_CODE.finditer(text)] if "`" in text else None
         hits: list[Match] = []
         overlapping = False
-        if self._words is not None:
-            scanned = scanned or " " + _word_text(ft) + " "
-            if compiled is not None and (folded is None or folded.starts is None):
+        folded: Folded | None
+        if prepared is not None:
+            assert compiled is not None
+            ft, scanned, breaks, shifts = prepared
+            folded = Folded(ft, breaks=breaks, shifts=shifts) if self._puncts is not None else None
+            if self._words is not None:
                 args = (self._compiled_context, scanned, ft, text, breaks, shifts, code, hits)
                 overlapping = compiled.scan_words(*args)
-            else:
-                assert folded is not None
-                overlapping = self._scan_words(scanned, ft, text, folded, code, hits)
+        else:
+            folded = fold(text)
+            ft = folded.text
+            if self._words is not None:
+                overlapping = self._scan_words(" " + _word_text(ft) + " ", ft, text, folded, code, hits)
         if self._puncts is not None:
+            assert folded is not None
             before = len(hits)
-            folded = folded or Folded(ft, breaks=breaks, shifts=shifts)
             self._scan_puncts(ft, text, folded, code, hits)
             overlapping = overlapping or (len(hits) > before and before > 0)
         # Most passages have no overlapping hits: they are already in text order, none nested.
