@@ -942,13 +942,16 @@ def _open_for_reading(path: Path) -> tuple[Any, Searcher, IndexState]:
     """A generation's index, a searcher with all its files open, and the state of that same
     commit (a reader's: the writer may be committing meanwhile)."""
     ix = _open_dir(path)
-    if set(index_schema().names()) - set(ix.schema.names()) - HEAD_FIELDS:  # heads are added by a writer
+    searcher = _opened_searcher(ix)
+    # The opened commit's schema: ix.schema would read the TOC again, which a commit may
+    # have replaced (and deleted) since.
+    if set(index_schema().names()) - set(searcher.schema.names()) - HEAD_FIELDS:  # a writer adds heads
+        searcher.close()
         ix.close()
         raise IndexOutdated(
             f"the index in {path.parent} was made by an older release (no term postings); "
             "run `glossary upgrade` to migrate it (its documents are kept)"
         )
-    searcher = _opened_searcher(ix)
     state = _read_state(searcher)
     if state is None:
         searcher.close()
