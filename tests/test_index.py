@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
+import whoosh.index
 
+from index.backends import whoosh as whoosh_backend
 from index.backends.whoosh import LOCK, WhooshIndex
-from index.corpus import read_corpus
+from index.corpus import parse_document, read_corpus
 from index.durable import exclusive_lock
 from index.errors import IndexOutdated, WriterBusy
 from index.library import Library
@@ -132,6 +135,41 @@ def test_rebuild_switches_readers_to_the_new_generation(
     assert not (index_dir / old_target).exists()
     assert passage_ids(index, "gpu") == []
     assert passage_ids(index, "ai-factory") == ["one:1"]
+
+
+def test_a_reader_sees_each_commit_through_the_generations_mark(
+    index: WhooshIndex, index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readers compare the commit mark with their own commit (a readlink per request); where the
+    mark is missing (an older release) or behind (a writer killed before marking), whoosh's own
+    check still finds the commit, within VERIFY_SECONDS."""
+    writer = WhooshIndex(index_dir)
+    gen = index_dir / os.readlink(index_dir / "current")
+    assert "one:1" not in passage_ids(index, "gpu")  # the reader is pinned to a commit
+    writer.write(put=[parse_document("one", "A GPU.")])
+    marked = int(os.readlink(gen / whoosh_backend.COMMITTED))
+    assert marked == whoosh.index.open_dir(str(gen)).latest_generation()
+    assert "one:1" in passage_ids(index, "gpu")
+
+    (gen / whoosh_backend.COMMITTED).unlink()  # an index from before marks
+    monkeypatch.setattr(whoosh_backend, "mark_committed", lambda gen: None)  # ... or a writer killed before marking
+    writer.write(put=[parse_document("two", "A GPU.")])
+    assert "two:1" in passage_ids(index, "gpu")  # no mark: whoosh's check at once
+    monkeypatch.undo()
+
+    writer.write(put=[parse_document("three", "A GPU.")])  # marked again
+    assert "three:1" in passage_ids(index, "gpu")
+    monkeypatch.setattr(whoosh_backend, "mark_committed", lambda gen: None)
+    writer.write(put=[parse_document("four", "A GPU.")])  # committed, its mark left behind
+    deadline = time.monotonic() + 5 * whoosh_backend.VERIFY_SECONDS
+    while "four:1" not in passage_ids(index, "gpu"):
+        assert time.monotonic() < deadline, "a commit behind its mark was never served"
+        time.sleep(0.05)
+    monkeypatch.undo()
+    writer.write(delete=["one"])  # the next write marks the folder again
+    assert int(os.readlink(gen / whoosh_backend.COMMITTED)) == whoosh.index.open_dir(str(gen)).latest_generation()
+    served = passage_ids(index, "gpu")
+    assert "one:1" not in served and {"two:1", "three:1", "four:1"} <= set(served)
 
 
 def test_a_second_writer_fails_clearly_and_changes_nothing(

@@ -44,6 +44,7 @@ import whoosh.util
 from whoosh import columns
 from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.query import And, Every, Or, Term
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
@@ -111,6 +112,7 @@ CURRENT = "current"
 LOCK = "write.lock"
 WRITER_LOCK = "writer.lock"  # held for life by the one process that does background writing
 JOB_FILE = "job.json"
+COMMITTED = "committed"  # inside a generation: a symlink to the number of its newest commit
 BUILDING = "building.lock"  # inside a generation while it is being built, flocked by its builder
 WRITE_WAIT_SECONDS = 10.0
 # whoosh's in-memory posting pool per writer process: fixed, so that build memory does not
@@ -303,6 +305,7 @@ def _stored_document(fields: dict[str, Any]) -> Document:
 
 # -- reading -----------------------------------------------------------------------------------
 MAX_REMEMBERED_HEADS = 100_000
+VERIFY_SECONDS = 1.0  # how long a reader trusts a generation's commit mark without whoosh's check
 
 
 class _Pin:
@@ -310,6 +313,8 @@ class _Pin:
 
     def __init__(self, searcher: Searcher, version: str, state: IndexState | None):
         self.searcher = searcher
+        self.generation = searcher.ixreader.generation()
+        self._verified_at = time.monotonic()
         self.version = version
         self.state = state
         self.users = 0
@@ -337,6 +342,18 @@ class _Pin:
                 found = self._columns[name] = self.searcher.reader().column_reader(name)
             return found
 
+    def is_current(self, gen: Path) -> bool:
+        """Whether the generation folder's newest commit is this searcher's: its mark says so,
+        and whoosh agreed less than a second ago (a writer killed before it marked its commit
+        leaves the mark behind; that commit is then served within a second)."""
+        now = time.monotonic()
+        if _marked_commit(gen) == self.generation and now - self._verified_at < VERIFY_SECONDS:
+            return True
+        if not self.searcher.up_to_date():  # lists the folder
+            return False
+        self._verified_at = now
+        return True
+
     def release(self) -> None:
         self.users -= 1
         if self.retired and self.users <= 0:
@@ -363,10 +380,9 @@ def _opened_searcher(ix: Any, attempts: int = 100) -> Searcher:
                     continue
                 segment.stored_fields(0)  # a missing stored-fields file raises TypeError here
                 segment.doc_field_length(0, "keys")  # the keys' length column (search scores)
-                for name in _COLUMNS:
-                    segment.column_reader(name)
-                if "head_column" in segment.schema:
-                    segment.column_reader("head_column")
+                for name in (*_COLUMNS, "head_column"):
+                    if name in segment.schema:  # an older release's index lacks some: it is refused after
+                        segment.column_reader(name)
             return searcher
         except (OSError, TypeError):
             if searcher is not None:
@@ -874,6 +890,24 @@ def _commit(writer: Any, ix: Any) -> None:
     except BaseException:
         _cancel(writer, ix)
         raise
+    mark_committed(Path(ix.storage.folder))
+
+
+def mark_committed(gen: Path) -> None:
+    """Record the generation's newest commit in a symlink in its folder (under the write lock).
+
+    A reader compares it with its own commit at every request: one readlink, where whoosh's
+    up_to_date() lists the folder and parses every file name."""
+    latest = whoosh.index.TOC._latest_generation(FileStorage(str(gen)), whoosh.index._DEF_INDEX_NAME)  # noqa: SLF001
+    replace_symlink(gen / COMMITTED, str(latest))
+
+
+def _marked_commit(gen: Path) -> int | None:
+    """The newest commit marked in the generation folder (None where none is: a release before marks)."""
+    try:
+        return int(os.readlink(gen / COMMITTED))
+    except (OSError, ValueError):
+        return None
 
 
 def _cancel(writer: Any, ix: Any) -> None:
@@ -1177,7 +1211,7 @@ class WhooshIndex(PassageIndex):
                 self._swap(searcher, target, state)
                 self._ix = ix
                 self._target = target
-            elif not self._pin.searcher.up_to_date():
+            elif not self._pin.is_current(self.root / target):
                 # Not searcher.refresh(): it reuses segment readers and so keeps serving
                 # documents that a later commit deleted. A fresh searcher costs a few ms.
                 searcher = _opened_searcher(self._ix)
@@ -1217,6 +1251,7 @@ class WhooshIndex(PassageIndex):
         with exclusive_lock(self.root / LOCK, wait_seconds), no_space_is_storage_full("the index"):
             gen = self.root / os.readlink(self.root / CURRENT)
             remove_unfinished_commits(gen)
+            mark_committed(gen)  # after a writer killed between its commit and its mark
             _write_into(gen, put, delete)
 
     def replace_all(
