@@ -14,11 +14,13 @@ from index.backends.whoosh import LOCK, WhooshIndex
 from index.corpus import parse_document, read_corpus
 from index.durable import exclusive_lock
 from index.errors import IndexOutdated, WriterBusy
+from index.glossary import Glossary
 from index.library import Library
 from index.postings import PassageFilter
 from index.store import Store
 from index.vocabulary import load_glossary, parse_glossary
 from tests.support.postings import full_match, passage_ids, postings_of
+from tests.support.synth import FUTURE_ALIAS, generate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -262,3 +264,69 @@ def test_postings_of_real_articles_equal_a_full_match_and_survive_a_big_edit(
     assert {t: v for t, v in after.items() if t != "sovereign-ai"} == {
         t: v for t, v in first.items() if t != "sovereign-ai"
     }
+
+
+@pytest.fixture
+def synth_index(tmp_path: Path) -> Path:
+    """600 passages of bench/synth.py text (in 60 documents), indexed with the project's glossary."""
+    corpus = tmp_path / "corpus"
+    generate(load_glossary(ROOT / "glossary.yaml"), 600, corpus, seed=3)
+    WhooshIndex(tmp_path / "ix").replace_all(read_corpus(corpus), load_glossary(ROOT / "glossary.yaml"))
+    return tmp_path / "ix"
+
+
+def with_future_alias() -> Glossary:
+    """The project's glossary with an alias that synth plants in about 1% of the passages."""
+    text = (ROOT / "glossary.yaml").read_text()
+    return parse_glossary(
+        text.replace("    aliases: [AI sovereignty]", f"    aliases: [AI sovereignty, {FUTURE_ALIAS}]")
+    )
+
+
+def test_a_full_rematch_that_changes_few_documents_rewrites_them_in_place_while_writes_go_on(
+    synth_index: Path,
+) -> None:
+    """Every document is matched again against its postings without the write lock; the few that
+    change are rewritten in one commit; a document written meanwhile is matched with the new glossary."""
+    index = WhooshIndex(synth_index)
+    target = os.readlink(synth_index / "current")
+    before = postings_of(index)
+    written: list[str] = []
+
+    def write_once(done: int, total: int) -> None:
+        if not written:  # in the scan: the write does not wait for the lock
+            WhooshIndex(synth_index).write(put=[parse_document("late", f"A {FUTURE_ALIAS} at last.")], wait_seconds=1)
+            written.append("late")
+
+    report = index.rematch(with_future_alias(), progress=write_once, everything=True)
+    assert written and not report.rebuilt and os.readlink(synth_index / "current") == target
+    assert report.documents_checked == 60 and 0 < report.documents_changed < 60
+    after = postings_of(index)
+    assert after == full_match(index)
+    assert "late:1" in [p for p, _ in after["sovereign-ai"]]
+    assert len(after["sovereign-ai"]) > len(before["sovereign-ai"]) + 1
+    assert {t: v for t, v in after.items() if t != "sovereign-ai"} == {
+        t: v for t, v in before.items() if t != "sovereign-ai"
+    }
+    assert index.state().glossary_version == with_future_alias().version
+
+
+def test_a_full_rematch_that_changes_many_documents_builds_a_generation_aside(
+    synth_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(whoosh_backend, "ASIDE_MIN_DOCUMENTS", 0)
+    monkeypatch.setattr(whoosh_backend, "ASIDE_SHARE", 0.01)  # more than one document changing is many
+    index = WhooshIndex(synth_index)
+    target = os.readlink(synth_index / "current")
+    report = index.rematch(with_future_alias(), everything=True)
+    assert report.rebuilt and os.readlink(synth_index / "current") != target
+    assert postings_of(index) == full_match(index)
+    assert index.state().glossary_version == with_future_alias().version
+
+
+def test_a_full_rematch_that_changes_nothing_writes_only_the_state(synth_index: Path) -> None:
+    index = WhooshIndex(synth_index)
+    before = postings_of(index)
+    report = index.rematch(load_glossary(ROOT / "glossary.yaml"), everything=True)
+    assert (report.documents_checked, report.documents_changed, report.rebuilt) == (60, 0, False)
+    assert postings_of(index) == before == full_match(index)

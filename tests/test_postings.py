@@ -228,13 +228,14 @@ from index.backends.whoosh import WhooshIndex
 import index.backends.whoosh as wb
 wb.ASIDE_MIN_DOCUMENTS = 0 if sys.argv[3] == "aside" else 10**9
 index = WhooshIndex(sys.argv[1])
-index.rematch(load_glossary(sys.argv[2]), progress=lambda n, total: print(n, total, flush=True))
+everything = sys.argv[3] == "scan"  # every document matched against its postings, then one commit
+index.rematch(load_glossary(sys.argv[2]), progress=lambda n, total: print(n, total, flush=True), everything=everything)
 print("done", flush=True)
 """
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", ["aside", "one-commit"])
+@pytest.mark.parametrize("path", ["aside", "one-commit", "scan"])
 def test_kill_minus_nine_while_rematching_keeps_readers_consistent(tmp_path: Path, path: str) -> None:
     from tests.support.synth import generate
 

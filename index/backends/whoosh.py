@@ -64,7 +64,7 @@ from index.corpus import Document, Passage, passage_id
 from index.durable import exclusive_lock, fsync_tree, no_space_is_storage_full, replace_symlink, write_atomically
 from index.errors import IndexMissing, IndexOutdated
 from index.glossary import Glossary
-from index.matcher import Match
+from index.matcher import Match, Matcher
 from index.postings import (
     CORPUS,
     MATCHER_VERSION,
@@ -692,6 +692,10 @@ class WhooshSnapshot(Snapshot):
     def _document_numbers(self) -> Iterator[int]:
         return Every("doc").docs(self._searcher)  # type: ignore[no-any-return]
 
+    def document_records(self) -> Iterator[dict[str, Any]]:
+        """Every document's record (its stored fields)."""
+        return (self._searcher.stored_fields(n) for n in self._document_numbers())
+
     def document_ids(self) -> dict[str, str]:
         searcher = self._searcher
         out = {}
@@ -1070,6 +1074,28 @@ def _build_generation(
     return gen
 
 
+def _changed_documents(
+    snap: WhooshSnapshot, matcher: Matcher, most: float, scanned: dict[str, str], progress: Progress | None
+) -> list[str] | None:
+    """The documents whose matches `matcher` changes, found by matching every document of the
+    snapshot against its postings (reads only: no lock, so writes go on meanwhile). None as soon
+    as more than `most` change: then a new generation built aside is quicker than their rewrites.
+    `scanned` receives each document's checksum, to tell the documents written since."""
+    total = snap.counts().documents
+    changed: list[str] = []
+    for done, fields in enumerate(snap.document_records(), 1):
+        doc_id = fields["doc"]
+        scanned[doc_id] = fields["meta"]["checksum"]
+        old = snap.doc_matches(doc_id, fields)
+        if old is None or not match_document(_stored_document(fields), matcher).same_as(old):
+            changed.append(doc_id)
+            if len(changed) > most:
+                return None
+        if progress:
+            progress(done, total)
+    return changed
+
+
 def _write_all_heads(ix: Any) -> None:
     """Every term's head, read from the postings of a generation that has none yet."""
     with ix.searcher() as searcher:
@@ -1280,22 +1306,37 @@ class WhooshIndex(PassageIndex):
         everything: bool = False,
         procs: int = 2,
     ) -> RematchReport:
+        scanned: dict[str, str] | None = None  # what a scan read: document id -> checksum
         with self.snapshot() as snap:
             state = snap.state
             same_rules = state.matcher_version == MATCHER_VERSION and not everything
             old = glossary_from_text(state.glossary_text) if same_rules else None
             plan = plan_edit(old, glossary)
             key_sets = plan.key_sets
-            candidates = snap.candidate_documents(key_sets) if key_sets else []
-            if key_sets is None or len(candidates) > max(ASIDE_MIN_DOCUMENTS, ASIDE_SHARE * snap.counts().documents):
-                return self._rematch_aside(snap, glossary, progress, wait_seconds, procs)
+            most = max(ASIDE_MIN_DOCUMENTS, ASIDE_SHARE * snap.counts().documents)
+            if key_sets is None:
+                scanned = {}
+                found = _changed_documents(snap, matcher_for(glossary), most, scanned, progress)
+                if found is None:
+                    return self._rematch_aside(snap, glossary, progress, wait_seconds, procs)
+                candidates = found
+            else:
+                candidates = snap.candidate_documents(key_sets)
+                if len(candidates) > most:
+                    return self._rematch_aside(snap, glossary, progress, wait_seconds, procs)
         with exclusive_lock(self.root / LOCK, wait_seconds):
             gen = self.root / os.readlink(self.root / CURRENT)
             ix, now = _open_generation(gen)
             if now.content_version != state.content_version:
-                # Documents changed since the candidates were found: find them again under the lock.
+                # Documents changed since the candidates were found: find them again under the lock
+                # (after a scan, the documents written since are matched again as well).
                 with ix.searcher() as searcher:
-                    candidates = WhooshSnapshot(searcher).candidate_documents(key_sets or [])
+                    view = WhooshSnapshot(searcher)
+                    if scanned is None:
+                        candidates = view.candidate_documents(key_sets or [])
+                    else:
+                        written = [i for i, checksum in view.document_ids().items() if scanned.get(i) != checksum]
+                        candidates = list(dict.fromkeys([*candidates, *written]))
             commit = _Commit(ix, glossary)
             changed = 0
             try:
@@ -1303,7 +1344,7 @@ class WhooshIndex(PassageIndex):
                     fields = commit.view.doc_fields(doc_id)
                     if fields is not None and commit.rematch(fields, plan):
                         changed += 1
-                    if progress:
+                    if progress and scanned is None:  # after a scan, its progress was the work
                         progress(n, len(candidates))
             except BaseException:
                 commit.cancel()
@@ -1312,7 +1353,8 @@ class WhooshIndex(PassageIndex):
             ix.close()
             fsync_tree(gen)
             _remove_stale_generations(self.root)
-        return RematchReport(glossary.version, len(candidates), changed, rebuilt=False)
+        checked = len(candidates) if scanned is None else len(scanned)
+        return RematchReport(glossary.version, checked, changed, rebuilt=False)
 
     def _rematch_aside(
         self, snap: WhooshSnapshot, glossary: Glossary, progress: Progress | None, wait_seconds: float, procs: int
