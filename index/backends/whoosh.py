@@ -44,7 +44,6 @@ import whoosh.util
 from whoosh import columns
 from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
-from whoosh.filedb.filestore import FileStorage
 from whoosh.query import And, Every, Or, Term
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
@@ -689,26 +688,18 @@ class WhooshSnapshot(Snapshot):
         matches = dict(dm.passages) if dm else {}
         return [(p, matches.get(p.ordinal, ())) for p in _stored_passages(fields)]
 
-    def _document_numbers(self) -> Iterator[int]:
-        return Every("doc").docs(self._searcher)  # type: ignore[no-any-return]
-
     def document_records(self) -> Iterator[dict[str, Any]]:
         """Every document's record (its stored fields)."""
-        return (self._searcher.stored_fields(n) for n in self._document_numbers())
+        return (self._searcher.stored_fields(n) for n in Every("doc").docs(self._searcher))
 
     def document_ids(self) -> dict[str, str]:
-        searcher = self._searcher
-        out = {}
-        for n in self._document_numbers():
-            fields = searcher.stored_fields(n)
-            out[fields["doc"]] = fields["meta"]["checksum"]
-        return out
+        return {fields["doc"]: fields["meta"]["checksum"] for fields in self.document_records()}
 
     def all_documents(self) -> Iterator[Document]:
-        return (_stored_document(self._searcher.stored_fields(n)) for n in self._document_numbers())
+        return (_stored_document(fields) for fields in self.document_records())
 
     def all_passages(self) -> Iterator[StoredPassage]:
-        return (p for n in self._document_numbers() for p in _stored_passages(self._searcher.stored_fields(n)))
+        return (p for fields in self.document_records() for p in _stored_passages(fields))
 
     def recent_passages(self, limit: int) -> Iterator[StoredPassage]:
         order = MultiFacet([FieldFacet("date_column", reverse=True), FieldFacet("doc")])
@@ -894,16 +885,16 @@ def _commit(writer: Any, ix: Any) -> None:
     except BaseException:
         _cancel(writer, ix)
         raise
-    mark_committed(Path(ix.storage.folder))
+    mark_committed(ix)
 
 
-def mark_committed(gen: Path) -> None:
+def mark_committed(ix: Any) -> None:
     """Record the generation's newest commit in a symlink in its folder (under the write lock).
 
     A reader compares it with its own commit at every request: one readlink, where whoosh's
-    up_to_date() lists the folder and parses every file name."""
-    latest = whoosh.index.TOC._latest_generation(FileStorage(str(gen)), whoosh.index._DEF_INDEX_NAME)  # noqa: SLF001
-    replace_symlink(gen / COMMITTED, str(latest))
+    up_to_date() lists the folder and parses every file name. A writer killed before this leaves
+    the mark behind; readers still find its commit through whoosh's check (see _Pin.is_current)."""
+    replace_symlink(Path(ix.storage.folder) / COMMITTED, str(ix.latest_generation()))
 
 
 def _marked_commit(gen: Path) -> int | None:
@@ -1277,7 +1268,6 @@ class WhooshIndex(PassageIndex):
         with exclusive_lock(self.root / LOCK, wait_seconds), no_space_is_storage_full("the index"):
             gen = self.root / os.readlink(self.root / CURRENT)
             remove_unfinished_commits(gen)
-            mark_committed(gen)  # after a writer killed between its commit and its mark
             _write_into(gen, put, delete)
 
     def replace_all(
