@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -330,3 +332,39 @@ def test_a_full_rematch_that_changes_nothing_writes_only_the_state(synth_index: 
     report = index.rematch(load_glossary(ROOT / "glossary.yaml"), everything=True)
     assert (report.documents_checked, report.documents_changed, report.rebuilt) == (60, 0, False)
     assert postings_of(index) == before == full_match(index)
+
+
+def test_threads_reading_one_index_at_once_each_get_whole_answers(synth_index: Path) -> None:
+    """whoosh reads its files by seek then read: two threads on one searcher garble each other's
+    reads. Each snapshot in use has a searcher of its own (a request thread, the writer's thread)."""
+    index = WhooshIndex(synth_index)
+    store = Store(index.snapshot())
+    terms = [term for term in store.glossary if store.all_hits(term)]
+    expected = {term.id: [(h.passage.id, h.matches) for h in store.all_hits(term)] for term in terms}
+    store.snapshot.close()
+    failures: list[BaseException] = []
+
+    def read(rounds: int) -> None:
+        for _ in range(rounds):  # bounded: a few hundred pages of every term
+            for term in terms:
+                local = Store(index.snapshot())
+                try:
+                    assert [(h.passage.id, h.matches) for h in local.all_hits(term)] == expected[term.id]
+                except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+                    failures.append(exc)
+                    return
+                finally:
+                    local.snapshot.close()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, inside whoosh's reads
+    try:
+        threads = [threading.Thread(target=read, args=(20,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    index.close()
+    assert failures == []

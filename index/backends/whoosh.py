@@ -358,6 +358,12 @@ class _Pin:
         if self.retired and self.users <= 0:
             self.searcher.close()
 
+    def retire(self) -> None:
+        """No new snapshot gets this pin; its searcher closes once the last one lets go."""
+        self.retired = True
+        if self.users <= 0:
+            self.searcher.close()
+
 
 _COLUMNS = ("date_column", "pdoc_column", "pdate_column", "pcount_column")
 
@@ -1213,6 +1219,7 @@ class WhooshIndex(PassageIndex):
         self._target: str | None = None
         self._ix: Any = None
         self._pin: _Pin | None = None
+        self._spares: list[_Pin] = []  # more searchers of the newest commit, for snapshots used at once
         self._stats = StatsCache()
         self._writer_fd: int | None = None
 
@@ -1239,10 +1246,29 @@ class WhooshIndex(PassageIndex):
     def _swap(self, searcher: Searcher, target: str, state: IndexState | None) -> None:
         old = self._pin
         self._pin = _Pin(searcher, f"{target}.{searcher.ixreader.generation()}", state)
-        if old is not None:
-            old.retired = True
-            if old.users <= 0:
-                old.searcher.close()
+        for pin in [old, *self._spares] if old is not None else self._spares:
+            pin.retire()
+        self._spares = []
+
+    def _free_pin(self) -> _Pin:
+        """The newest commit's pin if no snapshot uses it, else a spare one: whoosh reads its files
+        by seek then read, so a searcher serves one thread at a time (a request thread, the
+        background writer's). Spares are as many as snapshots were ever open at once."""
+        pin = self._current_pin()
+        if pin.users <= 0:
+            return pin
+        for spare in self._spares:
+            if spare.users <= 0:
+                return spare
+        searcher = _opened_searcher(self._ix)
+        if searcher.ixreader.generation() != pin.generation:  # a commit landed: it is the newest now
+            assert self._target is not None
+            self._swap(searcher, self._target, _read_state(searcher))
+            assert self._pin is not None
+            return self._pin
+        spare = _Pin(searcher, pin.version, pin.state)
+        self._spares.append(spare)
+        return spare
 
     def version(self) -> str:
         return self._current_pin().version
@@ -1252,7 +1278,7 @@ class WhooshIndex(PassageIndex):
 
     def snapshot(self) -> WhooshSnapshot:
         with self._lock:
-            pin = self._current_pin()
+            pin = self._free_pin()
             pin.users += 1
             assert pin.state is not None
             return WhooshSnapshot(pin.searcher, pin.version, pin.state, owner=self, pin=pin)
@@ -1429,12 +1455,9 @@ class WhooshIndex(PassageIndex):
             os.close(self._writer_fd)
             self._writer_fd = None
         with self._lock:
-            if self._pin is not None:
-                self._pin.retired = True
-                if self._pin.users <= 0:
-                    self._pin.searcher.close()
-                self._pin = None
-                self._target = None
+            for pin in [self._pin, *self._spares] if self._pin is not None else self._spares:
+                pin.retire()
+            self._pin, self._spares, self._target = None, [], None
 
 
 def upgrade(
