@@ -220,7 +220,7 @@ class Matcher:
                         puncts.setdefault(key, []).append(entry)
         self._words = self._automaton(words, word_keys=True)
         self._puncts = self._automaton(puncts, word_keys=False)
-        # The caller registers these with the shared analyser (vocabulary.vocabulary_for).
+        # The caller registers these with the shared analyser before building (vocabulary._build).
         self.korean_words = frozenset(korean_user_words(terms))
         # What the compiled scan needs besides the text: the rules that stay in Python.
         self._compiled_context = (
@@ -536,6 +536,6 @@ def leftmost_longest(matches: Iterable[Match]) -> list[Match]:
 
 def match_terms(terms: Iterable[Term], text: str) -> list[Match]:
     """Convenience for one-off use: build a matcher, teach Kiwi its labels, match `text`."""
-    matcher = Matcher(terms)
-    korean.add_user_words(matcher.korean_words)
-    return matcher.match(text)
+    terms = list(terms)
+    korean.add_user_words(korean_user_words(terms))
+    return Matcher(terms).match(text)

@@ -25,7 +25,7 @@ from index.glossary import (
     parse_terms,
     read_glossary_text,
 )
-from index.matcher import Matcher, label_forms
+from index.matcher import Matcher, korean_user_words, label_forms
 from index.postings import without_rejected
 from index.safe_yaml import DEFAULT_MAX_BYTES
 from index.text import fold, fold_label, query_keys
@@ -106,13 +106,15 @@ def matcher_for(glossary: Glossary) -> Matcher:
 
 
 def _build(glossary: Glossary) -> Vocabulary:
+    # Kiwi is shared by the process: it must know every label it may be asked to keep whole, and
+    # know them before the matcher's first use loads it (else it loads twice, the second time in
+    # a background thread that competes with the writer's work for the interpreter).
+    korean.add_user_words(korean_user_words(glossary.terms))
     vocab = Vocabulary(glossary, Matcher(glossary.terms))
     by_term: dict[str, set[str]] = {}
     for term_id, fingerprint in glossary.rejected:
         by_term.setdefault(term_id, set()).add(fingerprint)
     vocab.matcher.rejected = {t: frozenset(f) for t, f in by_term.items()}
-    # Kiwi is shared by the process: it must know every label it may be asked to keep whole.
-    korean.add_user_words(vocab.matcher.korean_words)
     for term in glossary.terms:
         for label in sorted(term.labels, key=lambda lb: LABEL_KIND_ORDER[lb.kind]):
             vocab.exact.setdefault(label.text, (term, label))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import requests
 
@@ -161,3 +165,28 @@ def test_korean_and_english_through_the_api_end_to_end(server: Gunicorn) -> None
     assert requests.get(f"{server.url}/api/lookup", params={"label": "엘지트윈스"}, timeout=30).status_code == 404
     factory = requests.get(f"{server.url}/api/terms/ai-factory/passages", timeout=30).json()
     assert {p["passage"] for p in factory["passages"]} == {"gamma:1", "alpha:2"}
+
+
+LOADS_OF_KIWI = """
+import threading
+from index import korean
+from index.vocabulary import load_glossary
+
+made = []
+new_kiwi = korean._new_kiwi
+korean._new_kiwi = lambda words: made.append(sorted(words)) or new_kiwi(words)
+load_glossary("glossary.yaml")
+for thread in threading.enumerate():
+    if thread is not threading.current_thread():
+        thread.join(60)
+print(len(made), all("디지털 트윈" in words for words in made))
+"""
+
+
+def test_kiwi_loads_once_and_with_the_glossarys_labels() -> None:
+    """A process that reads a glossary loads Kiwi once, knowing the Korean labels: not first
+    without them and again in a background thread (which competed with a glossary edit's
+    re-match in the writer for the interpreter)."""
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", LOADS_OF_KIWI], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "True"]

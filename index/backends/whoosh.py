@@ -495,8 +495,11 @@ class WhooshSnapshot(Snapshot):
         """A document's meta and every match in it (None if there is no such document);
         `fields`: its document record, where the caller has read it already."""
         fields = fields if fields is not None else self.doc_fields(doc_id)
-        if fields is None:
-            return None
+        return None if fields is None else self.doc_postings(doc_id, fields)[0]
+
+    def doc_postings(self, doc_id: str, fields: dict[str, Any]) -> tuple[DocMatches, dict[str, int]]:
+        """A document's matches, and the number of each of its posting records by term (a
+        writer deletes a record by its number: no term lookup in every segment)."""
         meta = DocMeta(
             doc_id,
             fields.get("date") or None,
@@ -505,10 +508,13 @@ class WhooshSnapshot(Snapshot):
             len(fields["passages"]),
         )
         per_passage: dict[int, list[Match]] = {}
-        for record in self._records(Term("pdoc", doc_id)):
+        numbers = {}
+        for number in _numbers(self._searcher, "pdoc", doc_id):
+            record = self._searcher.stored_fields(number)
+            numbers[record["pterm"]] = number
             for ordinal, stored in record["hits"]:
                 per_passage.setdefault(ordinal, []).extend(unpack_matches(record["pterm"], stored))
-        return DocMatches(meta, tuple((o, in_text_order(ms)) for o, ms in sorted(per_passage.items())))
+        return DocMatches(meta, tuple((o, in_text_order(ms)) for o, ms in sorted(per_passage.items()))), numbers
 
     @staticmethod
     def _light_hits(record: dict[str, Any]) -> list[Light]:
@@ -811,9 +817,9 @@ class _Commit:
     def rematch(self, fields: dict[str, Any], plan: EditPlan) -> bool:
         """Re-match one stored document where the edit can change it; rewrite its postings if they changed."""
         doc = fields["doc"]
-        old = self._in_commit[doc] if doc in self._in_commit else self.view.doc_matches(doc, fields)
-        if old is None:
-            return False
+        if doc in self._in_commit:
+            return False  # rewritten whole in this commit, with this commit's glossary
+        old, numbers = self.view.doc_postings(doc, fields)
         stored = _stored_document(fields)
         new = match_document(stored, self.matcher, old, plan.may_change)
         if new.same_as(old):
@@ -821,8 +827,8 @@ class _Commit:
         # Only the records whose hits, or whose terms sharing a passage, changed.
         before, after = _record_contents(old), _record_contents(new)
         changed = {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}
-        for term_id in changed:
-            self._delete_by_term("pkey", f"{term_id}\x1f{doc}")
+        for term_id in changed & numbers.keys():
+            self.writer.delete_document(numbers[term_id])
         for record in _posting_records(new, stored, only=changed):
             self.writer.add_document(**record)
         self.delta.add(old, -1)
