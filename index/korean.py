@@ -79,7 +79,11 @@ def _new_kiwi(words: Iterable[str]) -> Any:
     with warnings.catch_warnings():
         # Kiwi warns that num_workers=0 no longer means "every core": single-threaded is what we want.
         warnings.filterwarnings("ignore", "behavior of `num_workers=0`", DeprecationWarning)
-        kiwi = Kiwi(num_workers=0)
+        # Without the multi-word dictionary (WikiData names written across spaces): we ask Kiwi
+        # about one space-free chunk at a time, it changed no match on any Korean text we have
+        # (bench/matcher.py's corpora, the seed articles), and it cost 180 of Kiwi's 510 MB and
+        # 1.3 s of its 2.3 s start in every process.
+        kiwi = Kiwi(num_workers=0, load_multi_dict=False)
     for word in sorted(words):
         kiwi.add_user_word(word, "NNP", 0.0)
     kiwi.tokenize("준비")  # Kiwi plans lazily; pay that cost here, not in a request
