@@ -70,6 +70,7 @@ bench: system-deps $(STAMP)
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/slow_clients.py
+	$(BIN)/python bench/annotate_limits.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/aliases.py
 
