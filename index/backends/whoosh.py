@@ -1250,11 +1250,14 @@ class WhooshIndex(PassageIndex):
             return self._pin
 
     def _swap(self, searcher: Searcher, target: str, state: IndexState | None) -> None:
-        old = self._pin
+        self._retire_pins()
         self._pin = _Pin(searcher, f"{target}.{searcher.ixreader.generation()}", state)
-        for pin in [old, *self._spares] if old is not None else self._spares:
-            pin.retire()
-        self._spares = []
+
+    def _retire_pins(self) -> None:
+        for pin in (self._pin, *self._spares):
+            if pin is not None:
+                pin.retire()
+        self._pin, self._spares = None, []
 
     def _free_pin(self) -> _Pin:
         """The newest commit's pin if no snapshot uses it, else a spare one: whoosh reads its files
@@ -1461,9 +1464,8 @@ class WhooshIndex(PassageIndex):
             os.close(self._writer_fd)
             self._writer_fd = None
         with self._lock:
-            for pin in [self._pin, *self._spares] if self._pin is not None else self._spares:
-                pin.retire()
-            self._pin, self._spares, self._target = None, [], None
+            self._retire_pins()
+            self._target = None
 
 
 def upgrade(
