@@ -356,13 +356,32 @@ class _Pin:
     def release(self) -> None:
         self.users -= 1
         if self.retired and self.users <= 0:
-            self.searcher.close()
+            self._close()
 
     def retire(self) -> None:
         """No new snapshot gets this pin; its searcher closes once the last one lets go."""
         self.retired = True
         if self.users <= 0:
-            self.searcher.close()
+            self._close()
+
+    def _close(self) -> None:
+        self.searcher.close()
+        _give_back_freed_memory()
+
+
+def _give_back_freed_memory() -> None:
+    """Return the heap a closed searcher freed to the system. A searcher holds megabytes of
+    per-segment arrays at 1M passages, and a worker opens a new one after every commit: glibc
+    keeps what they freed, so a worker's heap grew with the writes it had seen (13 MB after ten
+    writes at 1M passages, given back by this). No-op where the C library has no malloc_trim."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+try:
+    _malloc_trim: Any = ctypes.CDLL(None).malloc_trim
+except (OSError, AttributeError):
+    _malloc_trim = None
 
 
 _COLUMNS = ("date_column", "pdoc_column", "pdate_column", "pcount_column")
