@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +22,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.slow_clients import serve  # noqa: E402
+from bench.slow_clients import sample_service, serve  # noqa: E402
 from index.vocabulary import load_glossary, matcher_for  # noqa: E402
 from tests.support import ROOT  # noqa: E402
 
@@ -52,19 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=5)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-annotate-"))
-    subprocess.run(
-        [sys.executable, "-m", "service.cli", "build", "--quiet", "--glossary", "glossary.yaml"]
-        + ["--corpus", "corpus", "--index", str(work / "index")],
-        cwd=ROOT,
-        check=True,
-    )
-    env = {
-        "GLOSSARY_SERVICE_INDEX_DIR": str(work / "index"),
-        "GLOSSARY_SERVICE_CORPUS_DIR": str(ROOT / "corpus"),
-        "GLOSSARY_SERVICE_GLOSSARY_PATH": str(ROOT / "glossary.yaml"),
-        "GLOSSARY_SERVICE_RESPONSE_CACHE_SIZE": "0",
-    }
+    env = sample_service("bench-annotate-")
     matcher = matcher_for(load_glossary(ROOT / "glossary.yaml"))
     process, port = serve(env)
     rows = []

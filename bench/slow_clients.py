@@ -45,22 +45,30 @@ def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
     return process, port
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=20.0)
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-slow-"))
+def sample_service(prefix: str) -> dict[str, str]:
+    """The service's settings for the project's glossary and sample corpus, indexed afresh in a
+    temporary folder, response cache off."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     subprocess.run(
         [sys.executable, "-m", "service.cli", "build", "--quiet", "--glossary", "glossary.yaml"]
         + ["--corpus", "corpus", "--index", str(work / "index")],
         cwd=ROOT,
         check=True,
     )
-    base = {
+    return {
         "GLOSSARY_SERVICE_INDEX_DIR": str(work / "index"),
+        "GLOSSARY_SERVICE_CORPUS_DIR": str(ROOT / "corpus"),
+        "GLOSSARY_SERVICE_GLOSSARY_PATH": str(ROOT / "glossary.yaml"),
         "GLOSSARY_SERVICE_RESPONSE_CACHE_SIZE": "0",
         "GLOSSARY_SERVICE_LOG_LEVEL": "warning",
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    base = sample_service("bench-slow-")
     # A header timeout longer than the run: the slow connections are not cut off, only served.
     setups = {
         "gunicorn sync x2 (baseline)": {},
