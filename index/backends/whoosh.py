@@ -59,6 +59,7 @@ from index.backends.base import (
     Snapshot,
     StoredPassage,
 )
+from index.backends.whoosh_columns import read_columns_in_place
 from index.corpus import Document, Passage, passage_id
 from index.durable import exclusive_lock, fsync_tree, no_space_is_storage_full, replace_symlink, write_atomically
 from index.errors import IndexMissing, IndexOutdated
@@ -89,6 +90,7 @@ from index.vocabulary import EditPlan, glossary_from_text, matcher_for, plan_edi
 # reseeds it (hypothesis does, between examples) makes two commits pick the same segment name,
 # and the second commit fails. Names from the OS's randomness cannot repeat that way.
 whoosh.util.random = random.SystemRandom()
+read_columns_in_place()  # whoosh copied every large column's offsets into each process's heap
 
 
 def _cached_column_reader(self: Any, fieldname: str, column: Any) -> Any:
