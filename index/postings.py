@@ -101,7 +101,7 @@ def pack_matches(matches: Iterable[Match]) -> list[StoredMatch]:
 
 
 def unpack_matches(term_id: str, stored: Iterable[Iterable[object]]) -> tuple[Match, ...]:
-    return tuple(Match(term_id, *m) for m in stored)  # type: ignore[arg-type]
+    return tuple([Match(term_id, *m) for m in stored])  # type: ignore[arg-type]
 
 
 def in_text_order(matches: Iterable[Match]) -> tuple[Match, ...]:
@@ -232,7 +232,7 @@ class PassageFilter:
 
     @property
     def unfiltered(self) -> bool:
-        return self == PassageFilter()
+        return not (self.doc or self.since or self.until or self.lang or self.source)
 
 
 def passages_per_date(stats: TermStats, where: PassageFilter) -> Counter[str]:

@@ -13,6 +13,13 @@ from flask.json.provider import DefaultJSONProvider
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
+def json_response(payload: Any, status: int = 200) -> Response:
+    """`payload` as a JSON response, as the provider writes it, without jsonify's layers of
+    context lookups and content-type parsing (a tenth of a page of passages)."""
+    body = orjson.dumps(payload, default=DefaultJSONProvider.default, option=_OPTIONS | orjson.OPT_APPEND_NEWLINE)
+    return Response(body, status=status, content_type="application/json")
+
+
 class OrjsonProvider(DefaultJSONProvider):
     """Flask's provider with orjson's encoder: keys in insertion order, UTF-8 as is, compact."""
 

@@ -59,12 +59,11 @@ def passage_json(p: StoredPassage) -> dict[str, Any]:
 
 def hit_json(hit: Hit) -> dict[str, Any]:
     """A passage with the matches of one term in it."""
-    return {
-        **passage_json(hit.passage),
-        "matches": [
-            {"start": m.start, "end": m.end, "label": m.label, "rule": m.rule, "nested": m.nested} for m in hit.matches
-        ],
-    }
+    passage = passage_json(hit.passage)
+    passage["matches"] = [
+        {"start": m.start, "end": m.end, "label": m.label, "rule": m.rule, "nested": m.nested} for m in hit.matches
+    ]
+    return passage
 
 
 def document_json(doc: Document) -> dict[str, Any]:

@@ -97,9 +97,11 @@ def services() -> Services:
 
 def current_store() -> Store:
     """This request's store: one snapshot (glossary version + postings), pinned until teardown."""
-    if "store" not in g:
-        g.store = Store(services().index.snapshot())
-    return g.store  # type: ignore[no-any-return]
+    ctx = g._get_current_object()  # one proxy lookup, not three
+    store: Store | None = getattr(ctx, "store", None)
+    if store is None:
+        store = ctx.store = Store(services().index.snapshot())
+    return store
 
 
 def release_store() -> None:

@@ -306,6 +306,7 @@ def _stored_document(fields: dict[str, Any]) -> Document:
 
 # -- reading -----------------------------------------------------------------------------------
 MAX_REMEMBERED_HEADS = 100_000
+MAX_DECODED_HEADS = 64  # terms whose first passages a searcher keeps decoded: about 60 KB each
 VERIFY_SECONDS = 1.0  # how long a reader trusts a generation's commit mark without whoosh's check
 
 
@@ -321,8 +322,9 @@ class _Pin:
         self.users = 0
         self.retired = False
         self._columns: dict[str, Any] = {}
-        self._columns_lock = threading.Lock()
+        self._columns_lock = threading.RLock()  # columns and decoded heads (decoding reads a column)
         self._heads: dict[str, int | None] = {}  # term id -> the number of its head record
+        self._decoded: dict[str, list[Hit] | None] = {}  # term id -> its head's passages, most recent last
 
     def head_number(self, term_id: str) -> int | None:
         """The number of the term's head record in this searcher, looked up once per searcher:
@@ -336,6 +338,20 @@ class _Pin:
                 self._heads[term_id] = number
             return number
 
+    def head_hits(self, term_id: str, decode: Callable[[], list[Hit] | None]) -> list[Hit] | None:
+        """The term's head, decoded once per searcher for the terms last asked for: a commit
+        never changes, and reading, unpickling and building its passages again at every request
+        was a third of a page's time. Bounded by terms, not by the corpus."""
+        with self._columns_lock:
+            if term_id in self._decoded:
+                found = self._decoded.pop(term_id)
+            else:
+                found = decode()
+                if len(self._decoded) >= MAX_DECODED_HEADS:
+                    del self._decoded[next(iter(self._decoded))]  # the least recently asked for
+            self._decoded[term_id] = found  # now the most recently asked for
+            return found
+
     def column(self, name: str) -> Any:
         with self._columns_lock:
             found = self._columns.get(name)
@@ -343,12 +359,12 @@ class _Pin:
                 found = self._columns[name] = self.searcher.reader().column_reader(name)
             return found
 
-    def is_current(self, gen: Path) -> bool:
+    def is_current(self, mark: str) -> bool:
         """Whether the generation folder's newest commit is this searcher's: its mark says so,
         and whoosh agreed less than a second ago (a writer killed before it marked its commit
         leaves the mark behind; that commit is then served within a second)."""
         now = time.monotonic()
-        if _marked_commit(gen) == self.generation and now - self._verified_at < VERIFY_SECONDS:
+        if _marked_commit(mark) == self.generation and now - self._verified_at < VERIFY_SECONDS:
             return True
         if not self.searcher.up_to_date():  # lists the folder
             return False
@@ -573,18 +589,27 @@ class WhooshSnapshot(Snapshot):
             return None
         return _UnpackedHead(packed) if packed else None
 
+    def _head_hits(self, term_id: str) -> list[Hit] | None:
+        def decode() -> list[Hit] | None:
+            head = self.head(term_id)
+            if head is None:
+                return None
+            return [
+                _hit(meta, ordinal, unpack_matches(term_id, packed), text)
+                for meta, ordinal, packed, text in head.entries()
+            ]
+
+        return self._pin.head_hits(term_id, decode) if self._pin is not None else decode()
+
     def term_page(
         self, term_id: str, where: PassageFilter, sort: str, offset: int, limit: int
     ) -> tuple[int, list[Hit]]:
         if sort == "newest" and where.unfiltered:
-            head = self.head(term_id)
+            head = self._head_hits(term_id)
             if head is not None:
                 total = total_passages(self.term_stats(term_id), where)
                 if offset + limit <= len(head) or len(head) == total:
-                    return total, [
-                        _hit(meta, ordinal, unpack_matches(term_id, packed), text)
-                        for meta, ordinal, packed, text in head.entries(offset, offset + limit)
-                    ]
+                    return total, head[offset : offset + limit]
         if sort in ("newest", "oldest") and not (where.doc or where.lang or where.source):
             # The counts say which dates hold the page; the columns order those dates' postings
             # by document and say how many passages each has: read only the page's records.
@@ -930,10 +955,10 @@ def mark_committed(ix: Any) -> None:
     replace_symlink(Path(ix.storage.folder) / COMMITTED, str(ix.latest_generation()))
 
 
-def _marked_commit(gen: Path) -> int | None:
-    """The newest commit marked in the generation folder (None where none is: a release before marks)."""
+def _marked_commit(mark: str) -> int | None:
+    """The newest commit marked in a generation folder's mark (None where none is: a release before marks)."""
     try:
-        return int(os.readlink(gen / COMMITTED))
+        return int(os.readlink(mark))
     except (OSError, ValueError):
         return None
 
@@ -1242,6 +1267,8 @@ class WhooshIndex(PassageIndex):
 
     def __init__(self, index_dir: str | Path):
         self.root = Path(index_dir)
+        self._current_link = str(self.root / CURRENT)  # strings: read at every request, as cheaply as can be
+        self._mark = ""  # the current generation's commit mark
         self._lock = threading.RLock()
         self._target: str | None = None
         self._ix: Any = None
@@ -1254,7 +1281,7 @@ class WhooshIndex(PassageIndex):
     def _current_pin(self) -> _Pin:
         with self._lock:
             try:
-                target = os.readlink(self.root / CURRENT)
+                target = os.readlink(self._current_link)
             except OSError:
                 raise IndexMissing(f"no index in {self.root}: run `glossary build`") from None
             if target != self._target or self._pin is None:
@@ -1262,7 +1289,8 @@ class WhooshIndex(PassageIndex):
                 self._swap(searcher, target, state)
                 self._ix = ix
                 self._target = target
-            elif not self._pin.is_current(self.root / target):
+                self._mark = str(self.root / target / COMMITTED)
+            elif not self._pin.is_current(self._mark):
                 # Not searcher.refresh(): it reuses segment readers and so keeps serving
                 # documents that a later commit deleted. A fresh searcher costs a few ms.
                 searcher = _opened_searcher(self._ix)

@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, request
 from marshmallow import Schema, ValidationError
 
 from service.api.schemas import ErrorOut
 from service.errors import ANY_ENDPOINT, ApiError, Error
+from service.json_provider import json_response
 
 # Media types of request bodies: a marshmallow schema (JSON) or None (text the view decodes).
 Body = Mapping[str, type[Schema] | None]
@@ -106,16 +107,15 @@ def _respond(op: Operation, result: Any) -> Response:
     payload, status = result if isinstance(result, tuple) else (result, next(iter(op.responses)))
     if op.cached and status == 200:
         return _cached_json(payload)
-    response = jsonify(payload)
-    response.status_code = status
-    return response
+    return json_response(payload, status)
 
 
 def _cached_json(payload: Any) -> Response:
     """JSON that a client may cache until the glossary or the index changes."""
-    etag = f'W/"{g.glossary.version}-{g.index_version}"'
+    ctx = g._get_current_object()
+    etag = f'W/"{ctx.glossary.version}-{ctx.index_version}"'
     fresh = etag in request.headers.get("If-None-Match", "")
-    response = Response(status=304) if fresh else jsonify(payload)
+    response = Response(status=304) if fresh else json_response(payload)
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "no-cache"  # revalidate every time; 304 when unchanged
     return response
