@@ -102,7 +102,7 @@ def test_a_page_of_passages_runs_one_prepared_generic_plan_and_leaves_the_plan_s
     pages = []
     for _ in range(12):
         with pg.snapshot() as snap:
-            pages.append(Store(snap).term_passages(term, PassageFilter(), "newest", limit=5, offset=0))
+            pages.append(Store(snap).term_passages(term, PassageFilter(), "oldest", limit=5, offset=0))
     with pg.snapshot() as snap:
         plans = snap._rows(
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",

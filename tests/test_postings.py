@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.backends.base import PassageIndex
+from index.backends.base import FirstPassages, PassageIndex
 from index.backends.postgres import PostgresIndex, migrations
 from index.backends.whoosh import WhooshIndex
 from index.corpus import parse_document, read_corpus
@@ -355,45 +355,52 @@ def test_pages_of_a_head_across_its_chunks_are_the_postings_in_order(
     index.close()
 
 
-def test_a_searcher_keeps_decoded_only_the_heads_of_the_terms_last_asked_for(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("backend", ["whoosh", "postgresql"])
+def test_a_process_keeps_the_first_passages_of_the_terms_last_asked_for_per_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, backend: str
 ) -> None:
-    import index.backends.whoosh as backend
-
-    monkeypatch.setattr(backend, "MAX_DECODED_HEADS", 2)
-    decoded: list[bytes] = []
-    unpack = backend._UnpackedHead
-    monkeypatch.setattr(backend, "_UnpackedHead", lambda packed: decoded.append(packed) or unpack(packed))
-    index = WhooshIndex(tmp_path / "ix")
+    monkeypatch.setattr(FirstPassages, "TERMS", 2)
+    reads: list[str] = []
+    get = FirstPassages.get
+    monkeypatch.setattr(
+        FirstPassages,
+        "get",
+        lambda self, version, term_id, read: get(self, version, term_id, lambda: reads.append(term_id) or read()),
+    )
+    index: PassageIndex
+    if backend == "whoosh":
+        index = WhooshIndex(tmp_path / "ix")
+    else:
+        index = PostgresIndex(request.getfixturevalue("postgres").new_database())
     index.replace_all(read_corpus(DATA / "corpus"), glossary_for(0))
     expected = {term: [pid for pid, _ in hits] for term, hits in full_match(index).items()}
     terms = [term for term, pids in expected.items() if pids][:3]
     assert len(terms) == 3
 
-    def first_page(term_id: str) -> list[str]:
+    def first_page(term_id: str, limit: int = 20) -> list[str]:
         with index.snapshot() as snap:
             store = Store(snap)
             term = store.term(term_id)
             assert term is not None
-            total, hits = store.term_passages(term, limit=20)
+            total, hits = store.term_passages(term, limit=limit)
             assert total == len(expected[term_id])
             return [h.passage.id for h in hits]
 
     for term_id in terms:
         assert first_page(term_id) == expected[term_id][:20]
-    assert len(decoded) == 3
-    assert first_page(terms[2]) == expected[terms[2]][:20]  # kept: the two last asked for
+    assert reads == terms
+    assert first_page(terms[2], limit=1) == expected[terms[2]][:1]  # kept: the two last asked for
     assert first_page(terms[1]) == expected[terms[1]][:20]
-    assert len(decoded) == 3
+    assert reads == terms
     assert first_page(terms[0]) == expected[terms[0]][:20]  # evicted by the third: read again
-    assert len(decoded) == 4
-    # A commit is a new searcher: its heads are decoded afresh and show the new document.
+    assert reads == [*terms, terms[0]]
+    # A write is a new version: its first passages are read afresh and show the new document.
     index.write(put=[parse_document("new", "---\ndate: 2030-01-01\n---\nA digital twin, new.\n")])
     expected = {term: [pid for pid, _ in hits] for term, hits in full_match(index).items()}
-    before = len(decoded)
+    reads.clear()
     assert first_page("digital-twin") == expected["digital-twin"][:20]
     assert expected["digital-twin"][0].startswith("new:")
-    assert len(decoded) == before + 1
+    assert reads == ["digital-twin"]
     index.close()
 
 

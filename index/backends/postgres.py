@@ -29,6 +29,7 @@ from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from index.backends.base import (
+    FirstPassages,
     Hit,
     IndexState,
     PassageIndex,
@@ -77,6 +78,15 @@ _ORDER = {
     "matches": "jsonb_array_length(po.matches) DESC, po.date DESC NULLS LAST, po.doc, po.ordinal",
 }
 _STATE_COLUMNS = "version, glossary_text, glossary_version, glossary_updated_at, matcher_version, content_version"
+_READER_STATE_COLUMNS = _STATE_COLUMNS.replace("glossary_text", "glossary_text IS NOT NULL")
+GLOSSARY_TEXTS_KEPT = 4
+
+
+def remember_text(texts: dict[str, str], glossary_version: str, text: str) -> None:
+    """Keep a glossary's text by version, the last few only (dicts keep insertion order)."""
+    texts[glossary_version] = text
+    while len(texts) > GLOSSARY_TEXTS_KEPT:
+        texts.pop(next(iter(texts)), None)  # another thread may have taken it already
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -132,20 +142,29 @@ def _state(row: tuple[Any, ...]) -> IndexState:
 class PostgresSnapshot(Snapshot):
     """One REPEATABLE READ transaction on one pooled connection, for one request."""
 
-    def __init__(self, pool: ConnectionPool, stats_cache: Callable[[str, str, Callable[[], TermStats]], TermStats]):
+    def __init__(
+        self, pool: ConnectionPool, stats_cache: StatsCache, first_passages: FirstPassages, texts: dict[str, str]
+    ):
         self._pool = pool
         self._conn: Connection[Any] | None = pool.getconn()
         self._stats_cache = stats_cache
+        self._first_passages = first_passages
         try:
-            # Both statements in one message: a page costs three round trips, not four.
+            # Both statements in one message: a page costs two round trips, not three. The
+            # glossary's text only when this process has not read that version of it yet.
             cursor = self._conn.execute(
-                f"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT {_STATE_COLUMNS} FROM index_state"
+                f"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT {_READER_STATE_COLUMNS} FROM index_state"
             )
             cursor.nextset()  # past BEGIN's empty result, to the state row
             row = cursor.fetchone()
             assert row is not None
-            self.version = f"pg.{row[0]}"
-            self.state = _state(row)
+            version, stored, glossary_version, *rest = row
+            text = texts.get(glossary_version) if stored else None
+            if text is None and stored:
+                text = self._rows("SELECT glossary_text FROM index_state")[0][0]
+                remember_text(texts, glossary_version, text)
+            self.version = f"pg.{version}"
+            self.state = _state((version, text, glossary_version, *rest))
         except BaseException:
             self.close()
             raise
@@ -177,7 +196,7 @@ class PostgresSnapshot(Snapshot):
             rows = self._rows("SELECT stats FROM term_stats WHERE term = %s", (term_id,))
             return TermStats.from_json(rows[0][0] if rows else None)
 
-        return self._stats_cache(self.version, term_id, read)
+        return self._stats_cache.get(self.version, term_id, read)
 
     @staticmethod
     def _filters(where: PassageFilter) -> tuple[list[sql.Composable], list[Any]]:
@@ -202,11 +221,23 @@ class PostgresSnapshot(Snapshot):
     def term_page(
         self, term_id: str, where: PassageFilter, sort: str, offset: int, limit: int
     ) -> tuple[int, list[Hit]]:
+        if sort == "newest" and where.unfiltered:
+            total = total_passages(self.term_stats(term_id), where)
+            first = self._first_passages.get(
+                self.version, term_id, lambda: self._page(term_id, PassageFilter(), sort, 0, FirstPassages.SIZE)
+            )
+            page = FirstPassages.page(first, total, offset, limit)
+            if page is not None:
+                return total, page
         condition, params = self._where(term_id, where)
         if where.doc:
             total = self._rows(sql.SQL("SELECT count(*) FROM postings po WHERE ") + condition, params)[0][0]
         else:
             total = total_passages(self.term_stats(term_id), where)  # memoized on the cached counts
+        return int(total), self._page(term_id, where, sort, offset, limit)
+
+    def _page(self, term_id: str, where: PassageFilter, sort: str, offset: int, limit: int) -> list[Hit]:
+        condition, params = self._where(term_id, where)
         # LIMIT and OFFSET written into the statement, so that its generic plan walks the term's
         # index for just that many rows.
         query = (
@@ -216,7 +247,7 @@ class PostgresSnapshot(Snapshot):
                 sql.Literal(limit), sql.Literal(offset)
             )
         )
-        return int(total), [_hit(r) for r in self._rows_planned_once(query, params)]
+        return [_hit(r) for r in self._rows_planned_once(query, params)]
 
     def shared_example(self, term_id: str, other_id: str) -> Hit | None:
         # Walk the rarer term's postings newest first, probing the other's primary key.
@@ -483,6 +514,8 @@ class PostgresIndex(PassageIndex):
             log.warning("the database at %s cannot be reached yet; will retry on use", _safe(url))
         self._lock = threading.Lock()
         self._stats = StatsCache()
+        self._first_passages = FirstPassages()
+        self._glossary_texts: dict[str, str] = {}  # glossary version -> its text, as the database holds it
         self._writer_conn: Connection[Any] | None = None
         self._holds_writer_lock = False
 
@@ -551,7 +584,7 @@ class PostgresIndex(PassageIndex):
 
     def snapshot(self) -> PostgresSnapshot:
         try:
-            return PostgresSnapshot(self.pool, self._stats.get)
+            return PostgresSnapshot(self.pool, self._stats, self._first_passages, self._glossary_texts)
         except (PoolTimeout, psycopg.OperationalError) as exc:
             self._outage.begin(exc)
             raise DatabaseUnavailable(f"cannot reach the database at {_safe(self.url)}: {_reason(exc)}") from None

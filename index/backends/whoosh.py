@@ -51,6 +51,7 @@ from whoosh.sorting import FieldFacet, MultiFacet
 
 from index.backends.base import (
     SORTS,
+    FirstPassages,
     Hit,
     IndexState,
     PassageIndex,
@@ -306,7 +307,6 @@ def _stored_document(fields: dict[str, Any]) -> Document:
 
 # -- reading -----------------------------------------------------------------------------------
 MAX_REMEMBERED_HEADS = 100_000
-MAX_DECODED_HEADS = 64  # terms whose first passages a searcher keeps decoded: about 60 KB each
 VERIFY_SECONDS = 1.0  # how long a reader trusts a generation's commit mark without whoosh's check
 
 
@@ -322,9 +322,8 @@ class _Pin:
         self.users = 0
         self.retired = False
         self._columns: dict[str, Any] = {}
-        self._columns_lock = threading.RLock()  # columns and decoded heads (decoding reads a column)
+        self._columns_lock = threading.Lock()
         self._heads: dict[str, int | None] = {}  # term id -> the number of its head record
-        self._decoded: dict[str, list[Hit] | None] = {}  # term id -> its head's passages, most recent last
 
     def head_number(self, term_id: str) -> int | None:
         """The number of the term's head record in this searcher, looked up once per searcher:
@@ -337,20 +336,6 @@ class _Pin:
             if len(self._heads) < MAX_REMEMBERED_HEADS:
                 self._heads[term_id] = number
             return number
-
-    def head_hits(self, term_id: str, decode: Callable[[], list[Hit] | None]) -> list[Hit] | None:
-        """The term's head, decoded once per searcher for the terms last asked for: a commit
-        never changes, and reading, unpickling and building its passages again at every request
-        was a third of a page's time. Bounded by terms, not by the corpus."""
-        with self._columns_lock:
-            if term_id in self._decoded:
-                found = self._decoded.pop(term_id)
-            else:
-                found = decode()
-                if len(self._decoded) >= MAX_DECODED_HEADS:
-                    del self._decoded[next(iter(self._decoded))]  # the least recently asked for
-            self._decoded[term_id] = found  # now the most recently asked for
-            return found
 
     def column(self, name: str) -> Any:
         with self._columns_lock:
@@ -599,17 +584,16 @@ class WhooshSnapshot(Snapshot):
                 for meta, ordinal, packed, text in head.entries()
             ]
 
-        return self._pin.head_hits(term_id, decode) if self._pin is not None else decode()
+        return self._owner.first_passages.get(self.version, term_id, decode) if self._owner is not None else decode()
 
     def term_page(
         self, term_id: str, where: PassageFilter, sort: str, offset: int, limit: int
     ) -> tuple[int, list[Hit]]:
         if sort == "newest" and where.unfiltered:
-            head = self._head_hits(term_id)
-            if head is not None:
-                total = total_passages(self.term_stats(term_id), where)
-                if offset + limit <= len(head) or len(head) == total:
-                    return total, head[offset : offset + limit]
+            total = total_passages(self.term_stats(term_id), where)
+            page = FirstPassages.page(self._head_hits(term_id), total, offset, limit)
+            if page is not None:
+                return total, page
         if sort in ("newest", "oldest") and not (where.doc or where.lang or where.source):
             # The counts say which dates hold the page; the columns order those dates' postings
             # by document and say how many passages each has: read only the page's records.
@@ -1275,6 +1259,7 @@ class WhooshIndex(PassageIndex):
         self._pin: _Pin | None = None
         self._spares: list[_Pin] = []  # more searchers of the newest commit, for snapshots used at once
         self._stats = StatsCache()
+        self.first_passages = FirstPassages()
         self._writer_fd: int | None = None
 
     # -- reading ---------------------------------------------------------------------------
