@@ -185,6 +185,18 @@ def test_security_headers_and_no_external_origins(site: Gunicorn) -> None:
     assert "default-src 'self'" in csp and "http" not in csp
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', r.text), "no resource from another origin"
+    # Every response carries them, JSON, errors and static files included; the CSP is for HTML.
+    for path, status in (
+        ("/api/terms/digital-twin/passages", 200),
+        ("/api/terms/no-such-term", 404),
+        ("/static/style.css", 200),
+    ):
+        r = requests.get(site.url + path, timeout=10)
+        assert r.status_code == status, path
+        assert (r.headers["X-Content-Type-Options"], r.headers["X-Frame-Options"]) == ("nosniff", "DENY"), path
+        assert r.headers["Referrer-Policy"] == "same-origin", path
+        assert "Content-Security-Policy" not in r.headers, path
+    assert requests.get(site.url + "/api/terms/gpu", timeout=10).headers["X-Glossary-Version"]
 
 
 def test_trends_and_candidates_pages(site: Gunicorn, page: Any) -> None:
