@@ -221,19 +221,18 @@ class PostgresSnapshot(Snapshot):
     def term_page(
         self, term_id: str, where: PassageFilter, sort: str, offset: int, limit: int
     ) -> tuple[int, list[Hit]]:
+        if where.doc:
+            condition, params = self._where(term_id, where)
+            total = self._rows(sql.SQL("SELECT count(*) FROM postings po WHERE ") + condition, params)[0][0]
+        else:
+            total = total_passages(self.term_stats(term_id), where)  # memoized on the cached counts
         if sort == "newest" and where.unfiltered:
-            total = total_passages(self.term_stats(term_id), where)
             first = self._first_passages.get(
-                self.version, term_id, lambda: self._page(term_id, PassageFilter(), sort, 0, FirstPassages.SIZE)
+                self.version, term_id, lambda: self._page(term_id, where, sort, 0, FirstPassages.SIZE)
             )
             page = FirstPassages.page(first, total, offset, limit)
             if page is not None:
                 return total, page
-        condition, params = self._where(term_id, where)
-        if where.doc:
-            total = self._rows(sql.SQL("SELECT count(*) FROM postings po WHERE ") + condition, params)[0][0]
-        else:
-            total = total_passages(self.term_stats(term_id), where)  # memoized on the cached counts
         return int(total), self._page(term_id, where, sort, offset, limit)
 
     def _page(self, term_id: str, where: PassageFilter, sort: str, offset: int, limit: int) -> list[Hit]:
