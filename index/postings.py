@@ -118,6 +118,7 @@ class TermStats:
     groups: dict[GroupKey, list[int]] = field(default_factory=dict)
     cooc: dict[str, int] = field(default_factory=dict)
     per_date: Counter[str] | None = field(default=None, compare=False, repr=False)  # memo of the unfiltered walk
+    usage: Usage | None = field(default=None, compare=False, repr=False)  # memo of the unfiltered usage
 
     def is_empty(self) -> bool:
         return not self.groups and not self.cooc
@@ -291,6 +292,8 @@ class Usage:
 
 
 def usage_of(stats: TermStats, where: PassageFilter) -> Usage:
+    if where.unfiltered and stats.usage is not None:
+        return stats.usage  # counts are read-only once stored: the answer never changes
     passages = documents = 0
     dates = []
     for (date, lang, source), (p, d) in stats.groups.items():
@@ -299,7 +302,10 @@ def usage_of(stats: TermStats, where: PassageFilter) -> Usage:
             documents += d
             if date:
                 dates.append(date)
-    return Usage(passages, documents, min(dates, default=None), max(dates, default=None))
+    found = Usage(passages, documents, min(dates, default=None), max(dates, default=None))
+    if where.unfiltered:
+        stats.usage = found
+    return found
 
 
 def label_key(term_id: str, label: str) -> str:
