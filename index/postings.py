@@ -14,6 +14,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from index.corpus import Document
 from index.matcher import Match, Matcher
@@ -191,26 +192,39 @@ class StatsDelta:
             self._stats(term_id).groups.setdefault(group, [0, 0])[1] += sign
 
 
-class StatsCache:
-    """Per-term counts a process has read, for the last two index versions only (the served
-    one, and one that requests in flight may still pin): bounded by the glossary, not the corpus."""
+T = TypeVar("T")
 
-    def __init__(self, versions: int = 2):
-        self._versions = versions
-        self._by_version: OrderedDict[str, dict[str, TermStats]] = OrderedDict()
+
+class VersionedCache(Generic[T]):
+    """What a process has read by term, for the last `versions` index versions only (the served
+    one, and one that requests in flight may still pin), and at most `terms` terms a version (the
+    least recently asked for go first): bounded by the glossary, not the corpus. A version never
+    changes, so neither does what was read for it."""
+
+    def __init__(self, versions: int = 2, terms: int | None = None):
+        self._versions, self._terms = versions, terms
+        self._by_version: OrderedDict[str, OrderedDict[str, T]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, version: str, term_id: str, read: Callable[[], TermStats]) -> TermStats:
+    def get(self, version: str, term_id: str, read: Callable[[], T]) -> T:
         with self._lock:
-            found = self._by_version.get(version, {}).get(term_id)
-        if found is None:
-            found = read()
-            with self._lock:
-                self._by_version.setdefault(version, {})[term_id] = found
-                self._by_version.move_to_end(version)
-                while len(self._by_version) > self._versions:
-                    self._by_version.popitem(last=False)
-        return found
+            found = self._by_version.get(version)
+            if found is not None and term_id in found:
+                found.move_to_end(term_id)
+                return found[term_id]
+        value = read()  # outside the lock: two threads may both read; the answer is the same
+        with self._lock:
+            found = self._by_version.setdefault(version, OrderedDict())
+            self._by_version.move_to_end(version)
+            while len(self._by_version) > self._versions:
+                self._by_version.popitem(last=False)
+            found[term_id] = value
+            while self._terms is not None and len(found) > self._terms:
+                found.popitem(last=False)
+        return value
+
+
+StatsCache = VersionedCache[TermStats]  # per-term counts
 
 
 # -- reading: where a page of a term's passages lies -------------------------------------------

@@ -8,9 +8,8 @@ pairs one glossary version with the postings made with it, so answers never mix 
 
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Self
@@ -18,7 +17,7 @@ from typing import Any, NamedTuple, Self
 from index.corpus import Document
 from index.glossary import Glossary
 from index.matcher import Match
-from index.postings import CORPUS, PassageFilter, TermStats
+from index.postings import CORPUS, PassageFilter, TermStats, VersionedCache
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -63,39 +62,19 @@ SORTS: dict[str, Callable[[Hit], tuple[object, ...]]] = {
 }
 
 
-class FirstPassages:
+class FirstPassages(VersionedCache["list[Hit] | None"]):
     """The newest passages of the terms last asked for, built once per index version and process.
 
-    A version never changes, so the passages of a term's first pages are read and built once,
-    not at every request: on whoosh that was a third of a page's time, on PostgreSQL most of
-    the database's work. Bounded by the terms kept for each of the last versions, not by the
-    corpus: up to TERMS terms of about 60 KB each.
+    The passages of a term's first pages are read and built once, not at every request: on
+    whoosh that was a third of a page's time, on PostgreSQL most of the database's work. Up to
+    TERMS terms of about 60 KB each (None: the index keeps no head for the term).
     """
 
     TERMS = 64
     SIZE = 50  # passages read for a term where the index keeps no head of its own (PostgreSQL)
-    VERSIONS = 2  # the served version, and one that requests in flight may still pin
 
     def __init__(self) -> None:
-        self._by_version: OrderedDict[str, OrderedDict[str, list[Hit] | None]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, version: str, term_id: str, read: Callable[[], list[Hit] | None]) -> list[Hit] | None:
-        with self._lock:
-            terms = self._by_version.get(version)
-            if terms is not None and term_id in terms:
-                terms.move_to_end(term_id)
-                return terms[term_id]
-        found = read()  # outside the lock: two threads may both read; the answer is the same
-        with self._lock:
-            terms = self._by_version.setdefault(version, OrderedDict())
-            self._by_version.move_to_end(version)
-            while len(self._by_version) > self.VERSIONS:
-                self._by_version.popitem(last=False)
-            terms[term_id] = found
-            while len(terms) > self.TERMS:
-                terms.popitem(last=False)  # the least recently asked for
-        return found
+        super().__init__(terms=self.TERMS)
 
     @staticmethod
     def page(first: list[Hit] | None, total: int, offset: int, limit: int) -> list[Hit] | None:
